@@ -1,0 +1,5 @@
+"""`python -m deskterm` runs the CLI."""
+
+from deskterm.cli import main
+
+raise SystemExit(main())

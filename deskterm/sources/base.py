@@ -1,0 +1,73 @@
+"""The contract every channel source implements, and the errors it may raise.
+
+A source pulls normalised records from a cursor (`pull`) and sends replies (`send`). It
+knows nothing of the store or the UI: the sync engine stores what it returns, together
+with the next cursor, in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from deskterm.model import Batch, Channel
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a source can do; screens and the outbox ask before offering an action."""
+
+    can_send: bool
+    has_orders: bool
+    has_messages: bool
+    reply_window_hours: int | None = None  # e.g. Meta's 24 h rule; None = no window
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingReply:
+    """A reply as the outbox hands it to a source; `message_id` is fixed before the first try."""
+
+    ticket_external_id: str
+    message_id: str
+    body_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    external_id: str
+    sent_at: datetime
+
+
+class SourceError(Exception):
+    """A source failed; the message is one line for the status bar. `temporary` failures retry."""
+
+    def __init__(self, message: str, *, temporary: bool = True) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+
+
+class SendNotSupported(SourceError):
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"{channel}: this source cannot send replies", temporary=False)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """One account on one channel."""
+
+    account_key: str
+    account_name: str
+    channel: Channel
+    capabilities: Capabilities
+    streams: tuple[str, ...]
+
+    def pull(self, stream: str, cursor: str | None) -> Batch:
+        """Records after `cursor` (None = from the start), at most one batch's worth."""
+        ...
+
+    def send(self, reply: OutgoingReply) -> Receipt:
+        ...
+
+    def close(self) -> None:
+        ...

@@ -1,0 +1,126 @@
+"""The sync engine: runs sources, stores their batches, records per-source status.
+
+It knows no UI: progress goes to a listener callback (the TUI posts it as a message, the
+CLI prints it). One failing source is recorded and skipped; the others still run. The
+engine opens its own store connection, so it can run in a worker thread or a process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deskterm.sources.base import Source, SourceError
+from deskterm.store.db import Store, StoreError
+from deskterm.store.status import set_source_status
+from deskterm.store.sync_writes import apply_batch, ensure_account, get_cursor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    """What the engine reports: kind is 'started', 'progress', 'finished' or 'failed'."""
+
+    account_key: str
+    kind: str
+    stored: int = 0
+    backlog: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SourceRun:
+    account_key: str
+    batches: int = 0
+    messages: int = 0
+    error: str | None = None
+
+
+Listener = Callable[[SyncEvent], None]
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the user; never a traceback, never local variables."""
+    if isinstance(exc, (SourceError, StoreError)):
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        store_path: Path,
+        sources: Sequence[Source],
+        *,
+        clock: Callable[[], float] = time.time,
+        listener: Listener | None = None,
+    ) -> None:
+        self.store_path = store_path
+        self.sources = list(sources)
+        self.clock = clock
+        self.listener = listener or (lambda event: None)
+
+    def run_once(self, stop: threading.Event | None = None) -> list[SourceRun]:
+        """Pull every source until it has nothing more; return what each did."""
+        runs: list[SourceRun] = []
+        with Store.open(self.store_path) as store:
+            for source in self.sources:
+                if stop is not None and stop.is_set():
+                    break
+                runs.append(self._run_source(store, source, stop))
+        return runs
+
+    def watch(self, interval: float, stop: threading.Event) -> None:
+        """Sync, wait `interval` seconds, repeat until `stop` is set."""
+        while not stop.is_set():
+            self.run_once(stop)
+            stop.wait(interval)
+
+    def _run_source(self, store: Store, source: Source, stop: threading.Event | None) -> SourceRun:
+        run = SourceRun(source.account_key)
+        now = int(self.clock())
+        try:
+            account_id = ensure_account(store, source.account_key, str(source.channel), source.account_name, now=now)
+        except StoreError as exc:
+            run.error = describe_error(exc)
+            self.listener(SyncEvent(source.account_key, "failed", error=run.error))
+            return run
+        self._status(store, account_id, state="syncing")
+        self.listener(SyncEvent(source.account_key, "started"))
+        backlog: int | None = None
+        try:
+            for stream in source.streams:
+                while stop is None or not stop.is_set():
+                    cursor = get_cursor(store.conn, account_id, stream)
+                    batch = source.pull(stream, cursor)
+                    if batch.size == 0 and batch.cursor == cursor:
+                        break
+                    result = apply_batch(store, account_id, stream, batch, now=int(self.clock()))
+                    run.batches += 1
+                    run.messages += result.messages
+                    backlog = batch.backlog
+                    self.listener(SyncEvent(source.account_key, "progress", stored=run.messages, backlog=backlog))
+                    if not batch.has_more:
+                        break
+        except Exception as exc:  # one source failing must never stop the others
+            run.error = describe_error(exc)
+            log.warning("sync of %s failed: %s", source.account_key, run.error)
+            self._status(store, account_id, state="error", error=run.error)
+            self.listener(SyncEvent(source.account_key, "failed", stored=run.messages, error=run.error))
+            return run
+        self._status(store, account_id, state="idle", success=True, backlog=backlog or 0)
+        log.info("synced %s: %d messages in %d batches", source.account_key, run.messages, run.batches)
+        self.listener(SyncEvent(source.account_key, "finished", stored=run.messages, backlog=backlog))
+        return run
+
+    def _status(self, store: Store, account_id: int, **fields: object) -> None:
+        try:
+            set_source_status(store, account_id, now=int(self.clock()), **fields)  # type: ignore[arg-type]
+        except StoreError as exc:
+            log.warning("could not record source status: %s", describe_error(exc))

@@ -1,0 +1,43 @@
+"""Which sources a profile has: built from the accounts recorded in its store.
+
+Each account row carries its source kind in `settings["source"]`; the demo kind also keeps
+the world's anchor time and seed there, so a demo profile re-syncs deterministically.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
+from deskterm.sources.base import Source
+from deskterm.sources.demo import DemoSource
+from deskterm.store.db import Store
+from deskterm.store.sync_writes import ensure_account
+
+DEMO_TICKETS = 600
+
+
+def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEMO_TICKETS, seed: int = 2026) -> None:
+    """Record the demo accounts (and the world's parameters) in a profile's store."""
+    settings = {"source": "demo", "anchor": anchor.astimezone(timezone.utc).isoformat(), "tickets": tickets,
+                "seed": seed}
+    for account in DEMO_ACCOUNTS:
+        ensure_account(store, account.key, str(account.channel), account.name, settings=settings,
+                       now=int(anchor.timestamp()))
+
+
+def sources_for_store(store: Store) -> list[Source]:
+    """Instantiate a source for every account of the profile."""
+    sources: list[Source] = []
+    worlds: dict[tuple[str, int, int], DemoWorld] = {}
+    for key, raw in store.conn.execute("SELECT key, settings FROM accounts ORDER BY id"):
+        settings = json.loads(raw or "{}")
+        if settings.get("source") == "demo":
+            world_key = (settings["anchor"], int(settings["tickets"]), int(settings["seed"]))
+            world = worlds.get(world_key)
+            if world is None:
+                world = DemoWorld(anchor=datetime.fromisoformat(world_key[0]), tickets=world_key[1], seed=world_key[2])
+                worlds[world_key] = world
+            sources.append(DemoSource(world, key))
+    return sources

@@ -1,0 +1,147 @@
+"""Bounded, indexed reads for the screens: inbox windows, one ticket's thread, counts.
+
+Every function here costs O(rows returned) (plus, for a deep OFFSET jump, a walk of the
+covering index), never O(store), so the UI may call them on the event loop.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+_ROW_COLUMNS = (
+    "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    """One line of the inbox (raw, unsanitised values from the store)."""
+
+    id: int
+    channel: str
+    customer_name: str
+    subject: str
+    order_ref: str
+    last_message_at: int
+    status: str
+    unread: bool
+    message_count: int
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.last_message_at, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    id: int
+    direction: str
+    sender_name: str
+    sender_addr: str
+    sent_at: int
+    subject: str
+    body_text: str
+    body_quoted: str
+    parse_warning: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketDetail:
+    row: TicketRow
+    account_name: str
+    order_id: int | None
+
+
+def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
+    return TicketRow(*values[:7], bool(values[7]), values[8])
+
+
+def _status_clause(status: str | None) -> tuple[str, tuple[object, ...]]:
+    return ("WHERE status = ?", (status,)) if status else ("", ())
+
+
+def count_tickets(conn: sqlite3.Connection, status: str | None = None) -> int:
+    where, args = _status_clause(status)
+    return int(conn.execute(f"SELECT count(*) FROM tickets {where}", args).fetchone()[0])
+
+
+def ticket_window(
+    conn: sqlite3.Connection, offset: int, limit: int, *, total: int, status: str | None = None
+) -> list[TicketRow]:
+    """Rows [offset, offset+limit) of the inbox, newest activity first.
+
+    Deep offsets walk the index from whichever end is nearer.
+    """
+    offset = max(0, offset)
+    if offset >= total:
+        return []
+    where, args = _status_clause(status)
+    if offset <= total // 2:
+        sql = (f"SELECT {_ROW_COLUMNS} FROM tickets {where} "
+               "ORDER BY last_message_at DESC, id DESC LIMIT ? OFFSET ?")
+        return [_row(r) for r in conn.execute(sql, (*args, limit, offset))]
+    end = min(total, offset + limit)
+    from_end = total - end
+    sql = (f"SELECT {_ROW_COLUMNS} FROM tickets {where} "
+           "ORDER BY last_message_at ASC, id ASC LIMIT ? OFFSET ?")
+    rows = [_row(r) for r in conn.execute(sql, (*args, end - offset, from_end))]
+    rows.reverse()
+    return rows
+
+
+def ticket_window_after(
+    conn: sqlite3.Connection, key: tuple[int, int], limit: int, *, status: str | None = None
+) -> list[TicketRow]:
+    """Keyset page: the `limit` rows that follow the row with sort key `key`."""
+    if status:
+        sql = (f"SELECT {_ROW_COLUMNS} FROM tickets WHERE status = ? AND (last_message_at, id) < (?, ?) "
+               "ORDER BY last_message_at DESC, id DESC LIMIT ?")
+        args: tuple[object, ...] = (status, key[0], key[1], limit)
+    else:
+        sql = (f"SELECT {_ROW_COLUMNS} FROM tickets WHERE (last_message_at, id) < (?, ?) "
+               "ORDER BY last_message_at DESC, id DESC LIMIT ?")
+        args = (key[0], key[1], limit)
+    return [_row(r) for r in conn.execute(sql, args)]
+
+
+def tickets_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[TicketRow]:
+    """Rows for a list of ids (e.g. a search result page), in the given order."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    found = {r[0]: _row(r) for r in conn.execute(f"SELECT {_ROW_COLUMNS} FROM tickets WHERE id IN ({marks})", ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | None:
+    row = conn.execute(
+        f"SELECT {', '.join('t.' + c.strip() for c in _ROW_COLUMNS.split(','))}, a.name, t.order_id "
+        "FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?",
+        (ticket_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return TicketDetail(_row(row[:9]), row[9], row[10])
+
+
+def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:
+    """The newest `limit` messages of a ticket, oldest first."""
+    rows = conn.execute(
+        "SELECT id, direction, sender_name, sender_addr, sent_at, subject, body_text, body_quoted, parse_warning "
+        "FROM messages WHERE ticket_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?",
+        (ticket_id, limit),
+    ).fetchall()
+    rows.reverse()
+    return [MessageRow(*r) for r in rows]
+
+
+def mark_read(conn: sqlite3.Connection, ticket_id: int) -> None:
+    conn.execute("UPDATE tickets SET unread = 0 WHERE id = ? AND unread = 1", (ticket_id,))
+
+
+def channel_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Open tickets per channel (small GROUP BY over the status index)."""
+    return dict(conn.execute(
+        "SELECT channel, count(*) FROM tickets WHERE status = 'open' GROUP BY channel"
+    ).fetchall())

@@ -1,0 +1,194 @@
+"""Forward-only schema migrations, versioned with `PRAGMA user_version`.
+
+Each entry of MIGRATIONS moves the schema from version N to N+1 and is applied in its own
+transaction together with the new user_version. Never edit a released migration; append.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x44534B54  # "DSKT": marks a SQLite file as a deskterm store.
+
+_V1 = """
+CREATE TABLE accounts (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,
+    channel     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    settings    TEXT NOT NULL DEFAULT '{}',
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE customers (
+    id           INTEGER PRIMARY KEY,
+    display_name TEXT NOT NULL DEFAULT '',
+    created_at   INTEGER NOT NULL
+);
+
+CREATE TABLE identities (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    UNIQUE (kind, value)
+);
+CREATE INDEX identities_customer ON identities(customer_id);
+
+CREATE TABLE orders (
+    id             INTEGER PRIMARY KEY,
+    account_id     INTEGER NOT NULL REFERENCES accounts(id),
+    external_id    TEXT NOT NULL,
+    number         TEXT NOT NULL,
+    customer_id    INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    status         TEXT NOT NULL,
+    placed_at      INTEGER NOT NULL,
+    total_cents    INTEGER NOT NULL,
+    currency       TEXT NOT NULL DEFAULT 'EUR',
+    payment_status TEXT NOT NULL DEFAULT '',
+    ship_to        TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (account_id, external_id)
+);
+CREATE INDEX orders_number ON orders(number);
+CREATE INDEX orders_customer ON orders(customer_id);
+
+CREATE TABLE order_items (
+    id               INTEGER PRIMARY KEY,
+    order_id         INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    line_no          INTEGER NOT NULL,
+    sku              TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    quantity         INTEGER NOT NULL,
+    unit_price_cents INTEGER NOT NULL,
+    UNIQUE (order_id, line_no)
+);
+
+CREATE TABLE shipments (
+    id              INTEGER PRIMARY KEY,
+    order_id        INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    external_id     TEXT NOT NULL,
+    carrier         TEXT NOT NULL,
+    tracking_number TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    shipped_at      INTEGER,
+    UNIQUE (order_id, external_id)
+);
+
+CREATE TABLE tickets (
+    id                        INTEGER PRIMARY KEY,
+    account_id                INTEGER NOT NULL REFERENCES accounts(id),
+    external_id               TEXT NOT NULL,
+    channel                   TEXT NOT NULL,
+    customer_id               INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    customer_name             TEXT NOT NULL DEFAULT '',
+    order_id                  INTEGER REFERENCES orders(id) ON DELETE SET NULL,
+    order_ref                 TEXT NOT NULL DEFAULT '',
+    subject                   TEXT NOT NULL DEFAULT '',
+    status                    TEXT NOT NULL DEFAULT 'open',
+    created_at                INTEGER NOT NULL,
+    last_message_at           INTEGER NOT NULL,
+    last_customer_message_at  INTEGER,
+    message_count             INTEGER NOT NULL DEFAULT 0,
+    unread                    INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, external_id)
+);
+CREATE INDEX tickets_activity ON tickets(last_message_at DESC, id DESC);
+CREATE INDEX tickets_status_activity ON tickets(status, last_message_at DESC, id DESC);
+CREATE INDEX tickets_customer ON tickets(customer_id);
+CREATE INDEX tickets_order_ref ON tickets(order_ref) WHERE order_ref <> '';
+
+CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    external_id   TEXT NOT NULL,
+    ticket_id     INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    direction     TEXT NOT NULL CHECK (direction IN ('in', 'out', 'note')),
+    sender_name   TEXT NOT NULL DEFAULT '',
+    sender_addr   TEXT NOT NULL DEFAULT '',
+    sent_at       INTEGER NOT NULL,
+    subject       TEXT NOT NULL DEFAULT '',
+    body_text     TEXT NOT NULL DEFAULT '',
+    body_quoted   TEXT NOT NULL DEFAULT '',
+    parse_warning TEXT,
+    UNIQUE (account_id, external_id)
+);
+CREATE INDEX messages_ticket ON messages(ticket_id, sent_at, id);
+
+CREATE TABLE attachments (
+    id           INTEGER PRIMARY KEY,
+    message_id   INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    ordinal      INTEGER NOT NULL,
+    filename     TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    sha256       TEXT NOT NULL,
+    data         BLOB,
+    UNIQUE (message_id, ordinal)
+);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    subject, body_text, sender_name, sender_addr,
+    content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2',
+    prefix='2 3'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, subject, body_text, sender_name, sender_addr)
+    VALUES (new.id, new.subject, new.body_text, new.sender_name, new.sender_addr);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, subject, body_text, sender_name, sender_addr)
+    VALUES ('delete', old.id, old.subject, old.body_text, old.sender_name, old.sender_addr);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF subject, body_text, sender_name, sender_addr
+ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, subject, body_text, sender_name, sender_addr)
+    VALUES ('delete', old.id, old.subject, old.body_text, old.sender_name, old.sender_addr);
+    INSERT INTO messages_fts(rowid, subject, body_text, sender_name, sender_addr)
+    VALUES (new.id, new.subject, new.body_text, new.sender_name, new.sender_addr);
+END;
+
+CREATE TABLE sync_state (
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    stream     TEXT NOT NULL,
+    cursor     TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, stream)
+);
+
+CREATE TABLE source_status (
+    account_id    INTEGER PRIMARY KEY REFERENCES accounts(id),
+    state         TEXT NOT NULL DEFAULT 'idle',
+    last_success  INTEGER,
+    last_error    TEXT,
+    last_error_at INTEGER,
+    backlog       INTEGER,
+    updated_at    INTEGER NOT NULL
+);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    ticket_id       INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    account_id      INTEGER NOT NULL REFERENCES accounts(id),
+    message_id      TEXT NOT NULL UNIQUE,
+    body_text       TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (status IN ('queued', 'sending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    sent_at         INTEGER
+);
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    target  TEXT NOT NULL DEFAULT '',
+    detail  TEXT NOT NULL DEFAULT '{}'
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,316 @@
+"""Writing what sources pull: idempotent upserts keyed by (account_id, external_id).
+
+`apply_batch` stores every record of a batch and the source's new cursor in one
+transaction, so a crash at any point leaves either the whole batch or none of it, and the
+next sync resumes from the last committed cursor. Upserts skip rows that would not change,
+so re-running a sync over unchanged data writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from deskterm.model import (
+    Batch,
+    CustomerRecord,
+    IdentityRef,
+    MessageRecord,
+    OrderRecord,
+    TicketRecord,
+)
+from deskterm.store.db import Store
+
+
+def epoch(value: datetime) -> int:
+    """Store times as integer UTC epoch seconds."""
+    return int(value.timestamp())
+
+
+@dataclass(slots=True)
+class BatchResult:
+    customers: int = 0
+    orders: int = 0
+    tickets: int = 0
+    messages: int = 0
+
+
+def ensure_account(store: Store, key: str, channel: str, name: str, *, settings: dict[str, object] | None = None,
+                   now: int) -> int:
+    """Return the id of the account `key`, creating it on first use."""
+    row = store.conn.execute("SELECT id FROM accounts WHERE key = ?", (key,)).fetchone()
+    if row:
+        return int(row[0])
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "INSERT INTO accounts(key, channel, name, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key, channel, name, json.dumps(settings or {}, sort_keys=True), now),
+        )
+        return int(cur.lastrowid or 0)
+
+
+def get_cursor(conn: sqlite3.Connection, account_id: int, stream: str) -> str | None:
+    row = conn.execute(
+        "SELECT cursor FROM sync_state WHERE account_id = ? AND stream = ?", (account_id, stream)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def apply_batch(store: Store, account_id: int, stream: str, batch: Batch, *, now: int) -> BatchResult:
+    """Store a batch and advance the cursor atomically."""
+    result = BatchResult()
+    with store.transaction() as conn:
+        writer = _BatchWriter(conn, account_id, now)
+        for customer in batch.customers:
+            writer.customer(customer)
+            result.customers += 1
+        for order in batch.orders:
+            writer.order(order)
+            result.orders += 1
+        for ticket in batch.tickets:
+            writer.ticket(ticket)
+            result.tickets += 1
+        for message in batch.messages:
+            writer.message(message)
+            result.messages += 1
+        writer.refresh_touched_tickets()
+        conn.execute(
+            "INSERT INTO sync_state(account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(account_id, stream) DO UPDATE SET cursor = excluded.cursor, "
+            "updated_at = excluded.updated_at WHERE sync_state.cursor IS NOT excluded.cursor",
+            (account_id, stream, batch.cursor, now),
+        )
+    return result
+
+
+class _BatchWriter:
+    """The statements of one batch, sharing one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, account_id: int, now: int) -> None:
+        self.conn = conn
+        self.account_id = account_id
+        self.now = now
+        self.touched_tickets: set[int] = set()
+        self._ticket_ids: dict[str, int] = {}
+
+    def resolve_identity(self, ref: IdentityRef, display_name: str = "") -> int:
+        """The customer id for an identity, creating customer and identity when new."""
+        row = self.conn.execute(
+            "SELECT customer_id FROM identities WHERE kind = ? AND value = ?", (ref.kind, ref.value)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.conn.execute(
+            "INSERT INTO customers(display_name, created_at) VALUES (?, ?)", (display_name, self.now)
+        )
+        customer_id = int(cur.lastrowid or 0)
+        self.conn.execute(
+            "INSERT INTO identities(customer_id, kind, value) VALUES (?, ?, ?)",
+            (customer_id, ref.kind, ref.value),
+        )
+        return customer_id
+
+    def customer(self, record: CustomerRecord) -> int:
+        customer_id = self.resolve_identity(record.key, record.display_name)
+        if record.display_name:
+            self.conn.execute(
+                "UPDATE customers SET display_name = ? WHERE id = ? AND display_name IS NOT ?",
+                (record.display_name, customer_id, record.display_name),
+            )
+        for ref in record.identities:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO identities(customer_id, kind, value) VALUES (?, ?, ?)",
+                (customer_id, ref.kind, ref.value),
+            )
+        return customer_id
+
+    def order(self, record: OrderRecord) -> int:
+        customer_id = self.resolve_identity(record.customer) if record.customer else None
+        ship_to = json.dumps(record.ship_to, sort_keys=True, ensure_ascii=False)
+        self.conn.execute(
+            """
+            INSERT INTO orders(account_id, external_id, number, customer_id, status, placed_at,
+                               total_cents, currency, payment_status, ship_to)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(account_id, external_id) DO UPDATE SET
+                number = excluded.number, customer_id = excluded.customer_id,
+                status = excluded.status, placed_at = excluded.placed_at,
+                total_cents = excluded.total_cents, currency = excluded.currency,
+                payment_status = excluded.payment_status, ship_to = excluded.ship_to
+            WHERE orders.number IS NOT excluded.number
+               OR orders.customer_id IS NOT excluded.customer_id
+               OR orders.status IS NOT excluded.status
+               OR orders.placed_at IS NOT excluded.placed_at
+               OR orders.total_cents IS NOT excluded.total_cents
+               OR orders.currency IS NOT excluded.currency
+               OR orders.payment_status IS NOT excluded.payment_status
+               OR orders.ship_to IS NOT excluded.ship_to
+            """,
+            (self.account_id, record.external_id, record.number, customer_id, record.status,
+             epoch(record.placed_at), record.total_cents, record.currency, record.payment_status, ship_to),
+        )
+        order_id = int(self.conn.execute(
+            "SELECT id FROM orders WHERE account_id = ? AND external_id = ?",
+            (self.account_id, record.external_id),
+        ).fetchone()[0])
+        for item in record.items:
+            self.conn.execute(
+                """
+                INSERT INTO order_items(order_id, line_no, sku, title, quantity, unit_price_cents)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(order_id, line_no) DO UPDATE SET sku = excluded.sku,
+                    title = excluded.title, quantity = excluded.quantity,
+                    unit_price_cents = excluded.unit_price_cents
+                WHERE order_items.sku IS NOT excluded.sku OR order_items.title IS NOT excluded.title
+                   OR order_items.quantity IS NOT excluded.quantity
+                   OR order_items.unit_price_cents IS NOT excluded.unit_price_cents
+                """,
+                (order_id, item.line_no, item.sku, item.title, item.quantity, item.unit_price_cents),
+            )
+        for shipment in record.shipments:
+            shipped = epoch(shipment.shipped_at) if shipment.shipped_at else None
+            self.conn.execute(
+                """
+                INSERT INTO shipments(order_id, external_id, carrier, tracking_number, status, shipped_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(order_id, external_id) DO UPDATE SET carrier = excluded.carrier,
+                    tracking_number = excluded.tracking_number, status = excluded.status,
+                    shipped_at = excluded.shipped_at
+                WHERE shipments.carrier IS NOT excluded.carrier
+                   OR shipments.tracking_number IS NOT excluded.tracking_number
+                   OR shipments.status IS NOT excluded.status
+                   OR shipments.shipped_at IS NOT excluded.shipped_at
+                """,
+                (order_id, shipment.external_id, shipment.carrier, shipment.tracking_number,
+                 shipment.status, shipped),
+            )
+        # Tickets that arrived before their order get linked now.
+        self.conn.execute(
+            "UPDATE tickets SET order_id = ? WHERE order_ref = ? AND order_ref <> '' AND order_id IS NULL",
+            (order_id, record.number),
+        )
+        return order_id
+
+    def ticket(self, record: TicketRecord) -> int:
+        customer_id = self.resolve_identity(record.customer) if record.customer else None
+        customer_name = ""
+        if customer_id is not None:
+            row = self.conn.execute("SELECT display_name FROM customers WHERE id = ?", (customer_id,)).fetchone()
+            customer_name = row[0] if row else ""
+        order_ref = record.order_ref or ""
+        order_id = None
+        if order_ref:
+            row = self.conn.execute("SELECT id FROM orders WHERE number = ? ORDER BY id LIMIT 1", (order_ref,)).fetchone()
+            order_id = int(row[0]) if row else None
+        created = epoch(record.created_at)
+        self.conn.execute(
+            """
+            INSERT INTO tickets(account_id, external_id, channel, customer_id, customer_name,
+                                order_id, order_ref, subject, status, created_at, last_message_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(account_id, external_id) DO UPDATE SET
+                customer_id = excluded.customer_id, customer_name = excluded.customer_name,
+                order_id = coalesce(excluded.order_id, tickets.order_id),
+                order_ref = excluded.order_ref, subject = excluded.subject
+            WHERE tickets.customer_id IS NOT excluded.customer_id
+               OR tickets.customer_name IS NOT excluded.customer_name
+               OR (excluded.order_id IS NOT NULL AND tickets.order_id IS NOT excluded.order_id)
+               OR tickets.order_ref IS NOT excluded.order_ref
+               OR tickets.subject IS NOT excluded.subject
+            """,
+            (self.account_id, record.external_id, str(record.channel), customer_id, customer_name,
+             order_id, order_ref, record.subject, str(record.status), created, created),
+        )
+        return self._ticket_id(record.external_id)
+
+    def _ticket_id(self, external_id: str) -> int:
+        cached = self._ticket_ids.get(external_id)
+        if cached is not None:
+            return cached
+        row = self.conn.execute(
+            "SELECT id FROM tickets WHERE account_id = ? AND external_id = ?", (self.account_id, external_id)
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"message refers to unknown ticket {external_id!r}; a batch must carry its tickets")
+        self._ticket_ids[external_id] = int(row[0])
+        return int(row[0])
+
+    def message(self, record: MessageRecord) -> int:
+        ticket_id = self._ticket_id(record.ticket_external_id)
+        self.conn.execute(
+            """
+            INSERT INTO messages(account_id, external_id, ticket_id, direction, sender_name, sender_addr,
+                                 sent_at, subject, body_text, body_quoted, parse_warning)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(account_id, external_id) DO UPDATE SET
+                ticket_id = excluded.ticket_id, direction = excluded.direction,
+                sender_name = excluded.sender_name, sender_addr = excluded.sender_addr,
+                sent_at = excluded.sent_at, subject = excluded.subject, body_text = excluded.body_text,
+                body_quoted = excluded.body_quoted, parse_warning = excluded.parse_warning
+            WHERE messages.ticket_id IS NOT excluded.ticket_id
+               OR messages.direction IS NOT excluded.direction
+               OR messages.sender_name IS NOT excluded.sender_name
+               OR messages.sender_addr IS NOT excluded.sender_addr
+               OR messages.sent_at IS NOT excluded.sent_at
+               OR messages.subject IS NOT excluded.subject
+               OR messages.body_text IS NOT excluded.body_text
+               OR messages.body_quoted IS NOT excluded.body_quoted
+               OR messages.parse_warning IS NOT excluded.parse_warning
+            """,
+            (self.account_id, record.external_id, ticket_id, str(record.direction), record.sender_name,
+             record.sender_addr, epoch(record.sent_at), record.subject, record.body_text,
+             record.body_quoted, record.parse_warning),
+        )
+        message_id = int(self.conn.execute(
+            "SELECT id FROM messages WHERE account_id = ? AND external_id = ?",
+            (self.account_id, record.external_id),
+        ).fetchone()[0])
+        for ordinal, attachment in enumerate(record.attachments):
+            self.conn.execute(
+                """
+                INSERT INTO attachments(message_id, ordinal, filename, content_type, size, sha256, data)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(message_id, ordinal) DO UPDATE SET filename = excluded.filename,
+                    content_type = excluded.content_type, size = excluded.size,
+                    sha256 = excluded.sha256, data = excluded.data
+                WHERE attachments.sha256 IS NOT excluded.sha256
+                   OR attachments.filename IS NOT excluded.filename
+                   OR attachments.content_type IS NOT excluded.content_type
+                """,
+                (message_id, ordinal, attachment.filename, attachment.content_type, attachment.size,
+                 attachment.sha256, attachment.data),
+            )
+        self.touched_tickets.add(ticket_id)
+        return message_id
+
+    def refresh_touched_tickets(self) -> None:
+        """Recompute list columns from the ticket's messages (bounded by its index range).
+
+        A newer buyer message marks the ticket unread and reopens a resolved one.
+        """
+        for ticket_id in sorted(self.touched_tickets):
+            count, last_any, last_in = self.conn.execute(
+                "SELECT count(*), max(sent_at), max(CASE WHEN direction = 'in' THEN sent_at END) "
+                "FROM messages WHERE ticket_id = ?",
+                (ticket_id,),
+            ).fetchone()
+            created, old_last_in = self.conn.execute(
+                "SELECT created_at, last_customer_message_at FROM tickets WHERE id = ?", (ticket_id,)
+            ).fetchone()
+            last_message_at = max(created, last_any or created)
+            newer_from_buyer = last_in is not None and (old_last_in is None or last_in > old_last_in)
+            # A follow-up reopens a resolved ticket; a ticket first seen as resolved stays so.
+            reopen = newer_from_buyer and old_last_in is not None
+            self.conn.execute(
+                """
+                UPDATE tickets SET message_count = ?, last_message_at = ?, last_customer_message_at = ?,
+                    status = CASE WHEN ? AND status = 'resolved' THEN 'open' ELSE status END,
+                    unread = CASE WHEN ? AND (? OR status <> 'resolved') THEN 1 ELSE unread END
+                WHERE id = ? AND (message_count IS NOT ? OR last_message_at IS NOT ?
+                                  OR last_customer_message_at IS NOT ? OR ?)
+                """,
+                (count, last_message_at, last_in, reopen, newer_from_buyer, reopen, ticket_id,
+                 count, last_message_at, last_in, newer_from_buyer),
+            )
