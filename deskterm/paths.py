@@ -14,6 +14,10 @@ APP_NAME = "deskterm"
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+class InvalidProfileName(ValueError):
+    """A profile name that cannot be a file name."""
+
+
 @dataclass(frozen=True, slots=True)
 class Locations:
     """The three folders deskterm writes to."""
@@ -33,7 +37,7 @@ class Locations:
     def store_path(self, profile: str) -> Path:
         """The SQLite file of one profile."""
         if not PROFILE_NAME_RE.match(profile):
-            raise ValueError(f"invalid profile name {profile!r}: use letters, digits, '-', '_' or '.'")
+            raise InvalidProfileName(f"invalid profile name {profile!r}: use letters, digits, '-', '_' or '.'")
         return self.data_dir / "profiles" / f"{profile}.sqlite3"
 
 

@@ -60,16 +60,18 @@ class SyncEngine:
         *,
         clock: Callable[[], float] = time.time,
         listener: Listener | None = None,
+        opener: Callable[[Path], Store] = Store.open,
     ) -> None:
         self.store_path = store_path
         self.sources = list(sources)
         self.clock = clock
         self.listener = listener or (lambda event: None)
+        self.opener = opener
 
     def run_once(self, stop: threading.Event | None = None) -> list[SourceRun]:
         """Pull every source until it has nothing more; return what each did."""
         runs: list[SourceRun] = []
-        with Store.open(self.store_path) as store:
+        with self.opener(self.store_path) as store:
             for source in self.sources:
                 if stop is not None and stop.is_set():
                     break

@@ -11,17 +11,18 @@ from datetime import datetime, timezone
 
 from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
 from deskterm.sources.base import Source
-from deskterm.sources.demo import DemoSource
+from deskterm.sources.demo import DEFAULT_BATCH_TICKETS, DemoSource
 from deskterm.store.db import Store
 from deskterm.store.sync_writes import ensure_account
 
 DEMO_TICKETS = 600
 
 
-def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEMO_TICKETS, seed: int = 2026) -> None:
+def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEMO_TICKETS, seed: int = 2026,
+                           batch_tickets: int = DEFAULT_BATCH_TICKETS) -> None:
     """Record the demo accounts (and the world's parameters) in a profile's store."""
     settings = {"source": "demo", "anchor": anchor.astimezone(timezone.utc).isoformat(), "tickets": tickets,
-                "seed": seed}
+                "seed": seed, "batch_tickets": batch_tickets}
     for account in DEMO_ACCOUNTS:
         ensure_account(store, account.key, str(account.channel), account.name, settings=settings,
                        now=int(anchor.timestamp()))
@@ -39,5 +40,6 @@ def sources_for_store(store: Store) -> list[Source]:
             if world is None:
                 world = DemoWorld(anchor=datetime.fromisoformat(world_key[0]), tickets=world_key[1], seed=world_key[2])
                 worlds[world_key] = world
-            sources.append(DemoSource(world, key))
+            sources.append(DemoSource(world, key, batch_tickets=int(settings.get("batch_tickets",
+                                                                                 DEFAULT_BATCH_TICKETS))))
     return sources

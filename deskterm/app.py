@@ -1,0 +1,246 @@
+"""The Textual application. It is handed its store, config and clock by the composition
+root (`deskterm.cli.build_app`), so tests build it with a temporary store.
+
+Threading model: the event loop only does bounded, indexed reads. Sync, search and every
+write run in thread workers with their own store connection; workers post messages and the
+handlers here own all state. A failing worker shows one line and never ends the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from deskterm.config import Config
+from deskterm.domain.sanitize import clean_line
+from deskterm.screens.help import HelpScreen, bindings_of
+from deskterm.screens.inbox import InboxScreen
+from deskterm.screens.ticket import TicketScreen
+from deskterm.screens.welcome import WelcomeScreen
+from deskterm.sources.engine import SyncEngine, SyncEvent, describe_error
+from deskterm.store.db import Store
+from deskterm.store.inbox import mark_read
+from deskterm.store.status import source_statuses
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+
+
+class SyncProgress(Message):
+    """Posted from the sync worker thread for every engine event."""
+
+    def __init__(self, event: SyncEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class DemoReady(Message):
+    def __init__(self, store_path: Path) -> None:
+        super().__init__()
+        self.store_path = store_path
+
+
+class DesktermApp(App[None]):
+    TITLE = "deskterm"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Beenden", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        store: Store | None,
+        profile: str | None,
+        config: Config,
+        clock: Callable[[], float] = time.time,
+        sync_on_start: bool = False,
+        demo_factory: Callable[[], Path] | None = None,
+        setup_text: str = "",
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.profile = profile or "demo"
+        self.config = config
+        self.clock = clock
+        self.sync_on_start = sync_on_start
+        self.demo_factory = demo_factory
+        self.setup_text = setup_text
+        self.poll_seconds = poll_seconds
+        self.inbox: InboxScreen | None = None
+        self._data_version = -1
+        self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
+
+    # -- start-up ----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.store is None:
+            self.push_screen(WelcomeScreen(self.setup_text))
+            return
+        self._show_inbox()
+
+    def _show_inbox(self) -> None:
+        assert self.store is not None
+        self.inbox = InboxScreen(store=self.store, profile=self.profile, clock=self.clock)
+        self.push_screen(self.inbox)
+        self._data_version = self.store.data_version()
+        self.refresh_status_bar()
+        self.set_interval(self.poll_seconds, self.poll_store)
+        if self.sync_on_start:
+            self.action_sync()
+        self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
+
+    def action_start_demo(self) -> None:
+        if self.demo_factory is None or self.store is not None:
+            return
+        self.notify("Demo wird angelegt …", markup=False)
+        self.demo_worker()
+
+    @work(thread=True, exclusive=True, group="demo", exit_on_error=False)
+    def demo_worker(self) -> None:
+        assert self.demo_factory is not None
+        self.post_message(DemoReady(self.demo_factory()))
+
+    def on_demo_ready(self, message: DemoReady) -> None:
+        self.store = Store.open(message.store_path, create=False)
+        self.profile = "demo"
+        self.sync_on_start = True
+        self.pop_screen()
+        self._show_inbox()
+
+    # -- store changes -----------------------------------------------------------------
+
+    def poll_store(self) -> None:
+        """Notice commits from any connection (sync worker, other processes): one PRAGMA."""
+        if self.store is None:
+            return
+        version = self.store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        if self.inbox is not None:
+            self.inbox.store_changed()
+        if isinstance(self.screen, TicketScreen):
+            self.screen.store_changed()
+        self.refresh_status_bar()
+
+    def refresh_status_bar(self) -> None:
+        if self.store is None or self.inbox is None:
+            return
+        from deskterm.widgets.status_bar import SyncStatusBar
+
+        for bar in self.inbox.query(SyncStatusBar):
+            bar.show(source_statuses(self.store.conn))
+
+    # -- sync --------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        if self.store is not None:
+            self.sync_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def sync_worker(self, store_path: Path) -> None:
+        from deskterm.sources.registry import sources_for_store
+
+        with Store.open(store_path, create=False) as store:
+            sources = sources_for_store(store)
+        engine = SyncEngine(store_path, sources, clock=self.clock,
+                            listener=lambda event: self.post_message(SyncProgress(event)))
+        engine.run_once()
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        if self.inbox is None:
+            return
+        from deskterm.widgets.status_bar import SyncStatusBar
+
+        event = message.event
+        for bar in self.inbox.query(SyncStatusBar):
+            if event.kind in ("started", "progress"):
+                backlog = f" (noch {event.backlog})" if event.backlog else ""
+                bar.progress[event.account_key] = f"{event.stored} Nachr.{backlog}"
+            else:
+                bar.progress.pop(event.account_key, None)
+            bar.show(source_statuses(self.store.conn) if self.store else None)
+        self.poll_store()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = describe_error(error) if error else "unbekannter Fehler"
+        log.warning("worker %s failed: %s", event.worker.group, reason)
+        self.notify(f"{event.worker.group}: {clean_line(reason)}", severity="error", markup=False)
+
+    # -- tickets -----------------------------------------------------------------------
+
+    def open_ticket(self, ticket_id: int) -> None:
+        if self.store is None:
+            return
+        self.push_screen(TicketScreen(store=self.store, ticket_id=ticket_id, clock=self.clock))
+        self.mark_read_worker(self.store.path, ticket_id)
+
+    def step_ticket(self, current: TicketScreen, delta: int) -> None:
+        """J/K on a ticket: open the next/previous ticket of the inbox list."""
+        if self.inbox is None:
+            return
+        ticket_list = self.inbox.ticket_list
+        ticket_list._move(delta)
+        row = ticket_list.selected
+        if row is not None and row.id != current.ticket_id:
+            self.pop_screen()
+            self.open_ticket(row.id)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def mark_read_worker(self, store_path: Path, ticket_id: int) -> None:
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            mark_read(conn, ticket_id)
+
+    # -- help and palette --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen"}.get(
+            type(self.screen), "deskterm")
+        self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
+
+    def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Hilfe: Tasten dieses Bildschirms", "Zeigt alle Tasten (?)", self.action_help)
+        if self.store is not None:
+            yield SystemCommand("Sync: alle Konten jetzt abrufen", "Startet einen Abgleich (s)", self.action_sync)
+        if isinstance(screen, InboxScreen):
+            yield SystemCommand("Suche: Volltext", "Tickets durchsuchen (/)", screen.action_search)
+            yield SystemCommand("Ansicht: nur offene / alle", "Filter umschalten (o)", screen.action_toggle_open)
+            yield SystemCommand("Ticket öffnen", "Ausgewähltes Ticket öffnen (Enter)", screen.ticket_list.action_open)
+        if isinstance(screen, TicketScreen):
+            yield SystemCommand("Zitate ein/aus", "Zitierten Verlauf zeigen (z)", screen.action_toggle_quoted)
+            yield SystemCommand("Zurück zum Posteingang", "(q, Esc)", screen.action_back)
+        if isinstance(screen, WelcomeScreen):
+            yield SystemCommand("Demo starten", "Beispiel-Shop anlegen (d)", self.action_start_demo)
+
+    # -- crashes -----------------------------------------------------------------------
+
+    def _fatal_error(self) -> None:
+        """Like Textual's, but never prints local variables (secrets, message bodies)."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        log.error("deskterm crashed: %s", getattr(sys.exc_info()[0], "__name__", "unknown error"))
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()

@@ -1,0 +1,299 @@
+"""The `deskterm` command and the composition root that builds the app.
+
+Textual is imported only when a screen is about to open, so `sync`, `doctor` and
+`search` start fast and run on machines without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskterm import __version__
+from deskterm.config import STARTER_CONFIG, Config, ConfigError, load_config
+from deskterm.paths import InvalidProfileName, Locations, locations
+from deskterm.store.db import Store, StoreError
+
+if TYPE_CHECKING:
+    from deskterm.app import DesktermApp
+    from deskterm.sources.engine import SyncEvent
+
+log = logging.getLogger("deskterm")
+
+DEMO_PROFILE = "demo"
+
+SETUP_TEXT = """\
+Echte Konten (IMAP/SMTP, Amazon, eBay, Kaufland, OTTO, Zalando, Meta) kommen mit den
+Kanal-Modulen. Die Konfiguration liegt in:
+  {config}
+Zugangsdaten gehören nie in diese Datei, sondern in den Schlüsselbund des Systems:
+  python -m keyring set deskterm <konto>
+Bis dahin zeigt 'd' den Demo-Shop mit allen Kanälen."""
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit status 2."""
+
+
+# -- composition root ------------------------------------------------------------------
+
+
+def build_app(
+    *,
+    store: Store | None,
+    profile: str | None,
+    config: Config,
+    where: Locations,
+    sync_on_start: bool = False,
+    clock: object = time.time,
+    poll_seconds: float = 1.0,
+) -> DesktermApp:
+    """Create the App with everything it needs injected (tests use this too)."""
+    from deskterm.app import DesktermApp
+
+    return DesktermApp(
+        store=store,
+        profile=profile,
+        config=config,
+        clock=clock,  # type: ignore[arg-type]
+        sync_on_start=sync_on_start,
+        demo_factory=lambda: create_demo_profile(where),
+        setup_text=SETUP_TEXT.format(config=where.config_file),
+        poll_seconds=poll_seconds,
+    )
+
+
+def create_demo_profile(where: Locations, *, tickets: int | None = None, anchor: datetime | None = None) -> Path:
+    """Recreate the throw-away demo profile (accounts only; the sync fills it)."""
+    from deskterm.sources.registry import DEMO_TICKETS, register_demo_accounts
+
+    path = where.store_path(DEMO_PROFILE)
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    with Store.open(path) as store:
+        register_demo_accounts(store, anchor=anchor or datetime.now(timezone.utc), tickets=tickets or DEMO_TICKETS)
+    return path
+
+
+def existing_profiles(where: Locations) -> list[str]:
+    folder = where.data_dir / "profiles"
+    return sorted(p.stem for p in folder.glob("*.sqlite3")) if folder.exists() else []
+
+
+def resolve_profile(where: Locations, config: Config, requested: str | None) -> str | None:
+    """The profile to use: --profile, else the config's default, else the only one there is."""
+    if requested:
+        if not where.store_path(requested).exists():
+            raise CliError(f"no profile {requested!r} in {where.data_dir / 'profiles'}; "
+                           "run 'deskterm demo' or 'deskterm' to set one up")
+        return requested
+    if config.default_profile:
+        return config.default_profile
+    profiles = existing_profiles(where)
+    return profiles[0] if len(profiles) == 1 else None
+
+
+def open_store(where: Locations, profile: str) -> Store:
+    return Store.open(where.store_path(profile), create=False)
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def cmd_open(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    profile = resolve_profile(where, config, args.profile)
+    store = open_store(where, profile) if profile else None
+    build_app(store=store, profile=profile, config=config, where=where).run()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    path = create_demo_profile(where, tickets=args.tickets)
+    if args.no_open:
+        return _sync(where, DEMO_PROFILE, watch=False, interval=0)
+    store = Store.open(path, create=False)
+    build_app(store=store, profile=DEMO_PROFILE, config=config, where=where, sync_on_start=True).run()
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    profile = resolve_profile(where, config, args.profile)
+    if profile is None:
+        raise CliError("no profile to sync; run 'deskterm demo' or pass --profile NAME")
+    return _sync(where, profile, watch=args.watch, interval=args.interval or config.sync.interval_seconds)
+
+
+def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> int:
+    import threading
+
+    from deskterm.sources.engine import SyncEngine
+    from deskterm.sources.registry import sources_for_store
+
+    with open_store(where, profile) as store:
+        sources = sources_for_store(store)
+    if not sources:
+        raise CliError(f"profile {profile!r} has no accounts to sync")
+    printer = _ProgressPrinter(sys.stderr.isatty())
+    engine = SyncEngine(where.store_path(profile), sources, listener=printer)
+    if not watch:
+        runs = engine.run_once()
+        failed = [r for r in runs if r.error]
+        total = sum(r.messages for r in runs)
+        print(f"synced {len(runs)} sources, {total} new or changed messages, {len(failed)} failed", file=sys.stderr)
+        return 1 if failed else 0
+    stop = threading.Event()
+    print(f"watching {len(sources)} sources every {interval:g} s; Ctrl-C stops", file=sys.stderr)
+    try:
+        engine.watch(interval, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+class _ProgressPrinter:
+    """Prints engine events: one updating line per source on a terminal, plain lines otherwise."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+
+    def __call__(self, event: SyncEvent) -> None:
+        from deskterm.domain.sanitize import clean_line
+
+        backlog = f", {event.backlog} to go" if event.backlog else ""
+        if event.kind == "progress":
+            if self.live:
+                print(f"\r⟳ {event.account_key}: {event.stored} messages{backlog}\033[K", end="", file=sys.stderr)
+            return
+        if event.kind == "started":
+            return
+        prefix = "\r" if self.live else ""
+        if event.kind == "failed":
+            print(f"{prefix}✗ {event.account_key}: {clean_line(event.error)}", file=sys.stderr)
+        else:
+            print(f"{prefix}✓ {event.account_key}: {event.stored} messages" + ("\033[K" if self.live else ""),
+                  file=sys.stderr)
+
+
+def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm.domain.sanitize import clean_line
+    from deskterm.store.inbox import tickets_by_ids
+    from deskterm.store.search import QueryError, search_tickets
+
+    profile = resolve_profile(where, config, args.profile)
+    if profile is None:
+        raise CliError("no profile to search; pass --profile NAME")
+    with open_store(where, profile) as store:
+        try:
+            page = search_tickets(store.conn, " ".join(args.query), limit=args.limit)
+        except QueryError as exc:
+            raise CliError(str(exc)) from None
+        for row in tickets_by_ids(store.conn, page.ticket_ids):
+            print(f"{row.id}\t{row.channel}\t{clean_line(row.customer_name)}\t{clean_line(row.subject)}\t"
+                  f"{clean_line(row.order_ref)}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm.doctor import run_checks
+
+    try:
+        profile = resolve_profile(where, config, args.profile)
+    except CliError as exc:
+        print(f"✗ {exc}")
+        profile = None
+    failed = 0
+    for check in run_checks(where, where.store_path(profile) if profile else None):
+        print(check.line())
+        failed += 0 if check.ok or check.warning else 1
+    print(f"{failed} problem(s) found" if failed else "all checks passed")
+    return 1 if failed else 0
+
+
+def cmd_paths(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    print(f"config  {where.config_file}")
+    print(f"data    {where.data_dir / 'profiles'}")
+    print(f"log     {where.log_file}")
+    return 0
+
+
+def cmd_config_init(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    if where.config_file.exists():
+        raise CliError(f"{where.config_file} exists; not overwriting it")
+    where.config_file.parent.mkdir(parents=True, exist_ok=True)
+    where.config_file.write_text(STARTER_CONFIG, encoding="utf-8")
+    print(f"wrote {where.config_file}")
+    return 0
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskterm",
+        description="One keyboard-driven inbox for every channel an e-commerce seller answers. "
+                    "Without a command, opens the inbox of the profile (or a welcome screen).",
+        epilog="Files: 'deskterm paths' shows where config, data and logs live ($DESKTERM_HOME moves them all).",
+    )
+    parser.add_argument("--version", action="version", version=f"deskterm {__version__}")
+    parser.add_argument("--profile", help="profile to open (default: config's default_profile, or the only one)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="create a fresh throw-away demo shop, sync it and open it")
+    demo.add_argument("--tickets", type=int, default=None, help="conversations to generate (default 600)")
+    demo.add_argument("--no-open", action="store_true", help="only create and sync the demo profile")
+
+    sync = sub.add_parser("sync", help="pull every account of a profile once (or keep watching)")
+    sync.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
+    sync.add_argument("--watch", action="store_true", help="keep syncing every interval until Ctrl-C")
+    sync.add_argument("--interval", type=float, default=None, help="seconds between syncs with --watch")
+
+    search = sub.add_parser("search", help="full-text search; prints matching tickets, newest first")
+    search.add_argument("query", nargs="+", help="words, \"a phrase\", prefix*, a AND b, an order number")
+    search.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
+    search.add_argument("--limit", type=int, default=50)
+
+    doctor = sub.add_parser("doctor", help="check store, config, keyring and accounts; say what to fix")
+    doctor.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
+
+    sub.add_parser("paths", help="show where config, data and logs live")
+    config = sub.add_parser("config", help="manage the config file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("init", help="write a commented starter config")
+    return parser
+
+
+COMMANDS = {
+    None: cmd_open,
+    "demo": cmd_demo,
+    "sync": cmd_sync,
+    "search": cmd_search,
+    "doctor": cmd_doctor,
+    "paths": cmd_paths,
+    "config": cmd_config_init,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    where = locations()
+    try:
+        from deskterm.logs import setup_logging
+
+        setup_logging(where.log_file)
+    except OSError as exc:
+        print(f"deskterm: cannot write the log file {where.log_file}: {exc}", file=sys.stderr)
+    try:
+        config = load_config(where.config_file)
+        return COMMANDS[args.command](args, where, config)
+    except (CliError, ConfigError, StoreError, InvalidProfileName) as exc:
+        print(f"deskterm: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

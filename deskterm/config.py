@@ -1,0 +1,139 @@
+"""The one TOML config file: typed, validated, with errors that name file, line and key.
+
+Secrets never live here: a setting that holds one must be a keyring reference
+(`keyring:<service>/<user>`); a literal password or token is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deskterm.paths import PROFILE_NAME_RE
+
+SECRET_KEY_RE = re.compile(r"(pass(word)?|secret|token|api[_-]?key)$", re.IGNORECASE)
+KEYRING_REF_RE = re.compile(r"^keyring:[^/\s]+/[^\s]+$")
+
+STARTER_CONFIG = """\
+# deskterm configuration. Secrets never go here: use keyring references, e.g.
+#   password = "keyring:deskterm/mail-main"
+# and store the secret with:  python -m keyring set deskterm mail-main
+
+# Profile opened by plain `deskterm` (one SQLite store per profile).
+# default_profile = "shop"
+
+[ui]
+# Any Textual theme name, e.g. "textual-dark", "nord", "gruvbox".
+theme = "textual-dark"
+
+[sync]
+# How often the TUI (and `deskterm sync --watch`) pulls every source, in seconds.
+interval_seconds = 300
+"""
+
+
+class ConfigError(Exception):
+    """Invalid config; str() is one line: `<file>:<line>: <key>: <problem>`."""
+
+    def __init__(self, path: Path, line: int | None, key: str, problem: str) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class UiConfig:
+    theme: str = "textual-dark"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncConfig:
+    interval_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    default_profile: str | None = None
+    ui: UiConfig = field(default_factory=UiConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    path: Path | None = None
+
+
+_SCHEMA: dict[str, dict[str, type]] = {
+    "": {"default_profile": str},
+    "ui": {"theme": str},
+    "sync": {"interval_seconds": int},
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate `path`; a missing file means all defaults."""
+    if not path.exists():
+        return Config(path=path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, "", f"cannot read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(path, int(match.group(1)) if match else None, "", f"not valid TOML ({exc})") from None
+    _check_no_secrets(path, text, data, "")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in _SCHEMA or key == "":
+                raise ConfigError(path, _line_of(text, key, table=True), key, "unknown section")
+            _check_table(path, text, key, value)
+        elif key not in _SCHEMA[""]:
+            raise ConfigError(path, _line_of(text, key), key, "unknown setting")
+    _check_table(path, text, "", {k: v for k, v in data.items() if not isinstance(v, dict)})
+    profile = data.get("default_profile")
+    if profile is not None and not PROFILE_NAME_RE.match(profile):
+        raise ConfigError(path, _line_of(text, "default_profile"), "default_profile",
+                          "use letters, digits, '-', '_' or '.'")
+    interval = data.get("sync", {}).get("interval_seconds", 300)
+    if interval < 10:
+        raise ConfigError(path, _line_of(text, "interval_seconds"), "sync.interval_seconds", "must be at least 10")
+    return Config(
+        default_profile=profile,
+        ui=UiConfig(**data.get("ui", {})),
+        sync=SyncConfig(**data.get("sync", {})),
+        path=path,
+    )
+
+
+def _check_table(path: Path, text: str, table: str, values: dict[str, object]) -> None:
+    schema = _SCHEMA[table]
+    for key, value in values.items():
+        dotted = f"{table}.{key}" if table else key
+        if key not in schema:
+            raise ConfigError(path, _line_of(text, key), dotted, "unknown setting")
+        wanted = schema[key]
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise ConfigError(path, _line_of(text, key), dotted,
+                              f"must be {_type_name(wanted)}, not {_type_name(type(value))}")
+
+
+def _check_no_secrets(path: Path, text: str, data: dict[str, object], prefix: str) -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _check_no_secrets(path, text, value, dotted)
+        elif SECRET_KEY_RE.search(key) and not (isinstance(value, str) and KEYRING_REF_RE.match(value)):
+            raise ConfigError(path, _line_of(text, key), dotted,
+                              "secrets never go in the config file; use \"keyring:<service>/<user>\"")
+
+
+def _line_of(text: str, key: str, *, table: bool = False) -> int | None:
+    pattern = re.compile(rf"^\s*\[+\s*{re.escape(key)}\b" if table else rf"^\s*\"?{re.escape(key)}\"?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", float: "a number",
+            dict: "a table", list: "a list"}.get(kind, kind.__name__)

@@ -1,0 +1,101 @@
+"""`deskterm doctor`: check store, keyring, config and accounts; say what to fix."""
+
+from __future__ import annotations
+
+import json
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from deskterm.config import ConfigError, load_config
+from deskterm.paths import Locations
+from deskterm.store.db import REQUIRED_PRAGMAS, Store, StoreError
+from deskterm.store.schema import SCHEMA_VERSION
+
+WAL_WARN_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    ok: bool
+    what: str
+    fix: str = ""
+    warning: bool = False
+
+    def line(self) -> str:
+        mark = "✓" if self.ok else ("!" if self.warning else "✗")
+        return f"{mark} {self.what}" + (f"\n    → {self.fix}" if self.fix else "")
+
+
+def run_checks(locations: Locations, store_path: Path | None) -> Iterator[Check]:
+    yield from _check_config(locations.config_file)
+    if store_path is None:
+        yield Check(False, "no profile to check", "run 'deskterm demo' or pass --profile NAME", warning=True)
+    else:
+        yield from _check_store(store_path)
+    yield from _check_keyring()
+
+
+def _check_config(path: Path) -> Iterator[Check]:
+    if not path.exists():
+        yield Check(True, f"config: {path} does not exist; defaults in use ('deskterm config init' writes one)")
+        return
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        yield Check(False, f"config: {exc}", "correct the setting named above")
+        return
+    yield Check(True, f"config: {path} is valid")
+
+
+def _check_store(path: Path) -> Iterator[Check]:
+    try:
+        store = Store.open(path, create=False)
+    except StoreError as exc:
+        yield Check(False, f"store: {exc}", "restore the file from a backup, or delete it and sync again")
+        return
+    with store:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        yield Check(mode & 0o077 == 0, f"store: {path} (mode {mode:o})", "" if mode & 0o077 == 0 else "chmod 600 it")
+        actual = store.pragmas()
+        bad = {k: v for k, v in actual.items() if v != REQUIRED_PRAGMAS[k]}
+        yield Check(not bad, "store: pragmas " + ", ".join(f"{k}={v}" for k, v in actual.items()),
+                    f"cannot set {bad}" if bad else "")
+        version = store.schema_version()
+        yield Check(version == SCHEMA_VERSION, f"store: schema version {version} (this build: {SCHEMA_VERSION})")
+        result = store.conn.execute("PRAGMA quick_check").fetchone()[0]
+        yield Check(result == "ok", f"store: integrity {result}",
+                    "" if result == "ok" else "restore a backup; the file is damaged")
+        wal = path.with_name(path.name + "-wal")
+        size = wal.stat().st_size if wal.exists() else 0
+        yield Check(size < WAL_WARN_BYTES, f"store: WAL {size / 2**20:.1f} MiB",
+                    "" if size < WAL_WARN_BYTES else "a long-running reader blocks checkpoints; close other sessions",
+                    warning=size >= WAL_WARN_BYTES)
+        for key, name, raw, state, error in store.conn.execute(
+            "SELECT a.key, a.name, a.settings, s.state, s.last_error FROM accounts a "
+            "LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id"
+        ):
+            kind = json.loads(raw or "{}").get("source", "?")
+            if kind == "demo":
+                yield Check(True, f"account {key}: demo source (offline; nothing to connect to)")
+            else:
+                yield Check(False, f"account {key}: source kind {kind!r} is not supported by this build",
+                            "upgrade deskterm or remove the account")
+            if state == "error":
+                yield Check(False, f"account {key}: last sync failed: {error}", "see the log; run 'deskterm sync'")
+
+
+def _check_keyring() -> Iterator[Check]:
+    from deskterm.secrets import keyring_state
+
+    try:
+        state = keyring_state()
+    except Exception as exc:  # keyring backends fail in many ways; report, never crash
+        yield Check(False, f"keyring: {type(exc).__name__}: {exc}", "install or unlock a keyring backend")
+        return
+    if state.usable:
+        yield Check(True, f"keyring: {state.backend}")
+    else:
+        yield Check(False, f"keyring: {state.backend}", state.advice + " (only needed for real accounts)",
+                    warning=True)

@@ -1,0 +1,123 @@
+"""Row providers for the virtual ticket list: windows of the store, cached by block.
+
+The list asks for row `i`; a provider fetches the 64-row block around it with one indexed
+query (keyset from the previous block when it is cached, else OFFSET on the covering
+index) and keeps a bounded LRU of blocks. Nothing here holds more than a few hundred rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from deskterm.domain.sanitize import clean_line
+from deskterm.model import Channel
+from deskterm.store.inbox import TicketRow, count_tickets, ticket_window, ticket_window_after, tickets_by_ids
+
+BLOCK = 64
+MAX_BLOCKS = 48
+STATUS_LABELS = {"open": "offen", "pending": "wartend", "resolved": "erledigt"}
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayRow:
+    """A ticket row with every external string already sanitised for one line."""
+
+    id: int
+    channel: str
+    customer: str
+    subject: str
+    order_ref: str
+    last_message_at: int
+    status: str
+    unread: bool
+    sort_key: tuple[int, int]
+
+
+def to_display(row: TicketRow) -> DisplayRow:
+    try:
+        channel = Channel(row.channel).label
+    except ValueError:
+        channel = clean_line(row.channel, max_chars=12)
+    return DisplayRow(
+        id=row.id,
+        channel=channel,
+        customer=clean_line(row.customer_name, max_chars=80) or "—",
+        subject=clean_line(row.subject, max_chars=200) or "(kein Betreff)",
+        order_ref=clean_line(row.order_ref, max_chars=40),
+        last_message_at=row.last_message_at,
+        status=row.status,
+        unread=row.unread,
+        sort_key=row.sort_key,
+    )
+
+
+class InboxRows:
+    """All tickets (optionally of one status), newest activity first."""
+
+    def __init__(self, conn: sqlite3.Connection, *, status: str | None = None) -> None:
+        self.conn = conn
+        self.status = status
+        self._blocks: OrderedDict[int, list[DisplayRow]] = OrderedDict()
+        self.total = count_tickets(conn, status)
+
+    def reload(self) -> None:
+        """Forget cached rows after the store changed."""
+        self._blocks.clear()
+        self.total = count_tickets(self.conn, self.status)
+
+    def get(self, index: int) -> DisplayRow | None:
+        if index < 0 or index >= self.total:
+            return None
+        number = index // BLOCK
+        block = self._blocks.get(number)
+        if block is None:
+            block = self._fetch(number)
+        else:
+            self._blocks.move_to_end(number)
+        offset = index - number * BLOCK
+        return block[offset] if offset < len(block) else None
+
+    def _fetch(self, number: int) -> list[DisplayRow]:
+        previous = self._blocks.get(number - 1)
+        if previous and len(previous) == BLOCK:
+            rows = ticket_window_after(self.conn, previous[-1].sort_key, BLOCK, status=self.status)
+        else:
+            rows = ticket_window(self.conn, number * BLOCK, BLOCK, total=self.total, status=self.status)
+        block = [to_display(r) for r in rows]
+        self._blocks[number] = block
+        while len(self._blocks) > MAX_BLOCKS:
+            self._blocks.popitem(last=False)
+        return block
+
+
+class IdRows:
+    """A fixed list of ticket ids (a search result page), fetched by block."""
+
+    def __init__(self, conn: sqlite3.Connection, ids: list[int]) -> None:
+        self.conn = conn
+        self.ids = ids
+        self._blocks: OrderedDict[int, list[DisplayRow]] = OrderedDict()
+        self.total = len(ids)
+
+    def reload(self) -> None:
+        self._blocks.clear()
+
+    def get(self, index: int) -> DisplayRow | None:
+        if index < 0 or index >= self.total:
+            return None
+        number = index // BLOCK
+        block = self._blocks.get(number)
+        if block is None:
+            chunk = self.ids[number * BLOCK:(number + 1) * BLOCK]
+            by_id = {r.id: r for r in tickets_by_ids(self.conn, chunk)}
+            block = [to_display(by_id[i]) if i in by_id else _gone(i) for i in chunk]
+            self._blocks[number] = block
+            while len(self._blocks) > MAX_BLOCKS:
+                self._blocks.popitem(last=False)
+        return block[index - number * BLOCK]
+
+
+def _gone(ticket_id: int) -> DisplayRow:
+    return DisplayRow(ticket_id, "", "", "(ticket no longer exists)", "", 0, "", False, (0, ticket_id))
