@@ -237,7 +237,7 @@ INTENTS: dict[str, dict[str, tuple[str, ...]]] = {
 # How often each intent appears (weights), and which intents are possible without an order.
 INTENT_WEIGHTS: dict[str, int] = {
     "wismo": 30, "return": 18, "damaged": 12, "invoice": 8, "address": 6, "product": 12, "cancel": 7,
-    "gdpr": 1, "wismo_en": 4, "return_en": 2,
+    "gdpr": 2, "wismo_en": 4, "return_en": 2,
 }
 ORDERLESS_INTENTS = frozenset({"product"})
 

@@ -104,6 +104,7 @@ class InboxScreen(Screen[None]):
         self.query_one(TicketList).focus()
         self.update_title()
         self.call_after_refresh(self._update_columns)
+        self.call_after_refresh(self.app.refresh_status_bar)  # type: ignore[attr-defined]
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._update_columns)

@@ -1,0 +1,65 @@
+"""Snapshots of every screen (clock frozen, cursor blink off). Update with --snapshot-update."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from deskterm.cli import build_app
+from deskterm.config import Config
+from deskterm.paths import Locations
+from deskterm.store.db import Store
+from tests.conftest import FROZEN_NOW
+
+SIZE = (160, 48)
+
+
+def _app(store_path: Path | None, where):  # type: ignore[no-untyped-def]
+    store = Store.open(store_path, create=False) if store_path else None
+    return build_app(store=store, profile="demo" if store else None, config=Config(), where=where,
+                     clock=lambda: FROZEN_NOW, poll_seconds=3600)
+
+
+async def _no_blink(pilot) -> None:  # type: ignore[no-untyped-def]
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def test_inbox(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["j", "j"])
+
+
+def test_ticket(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["j", "j", "enter"])
+
+
+def test_ticket_with_quotes(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    app = _app(demo_store, isolated_home)
+    with Store.open(demo_store, create=False) as store:
+        position = store.conn.execute(
+            "SELECT count(*) FROM tickets WHERE (last_message_at, id) > (SELECT last_message_at, id FROM tickets "
+            "WHERE id = (SELECT ticket_id FROM messages WHERE body_quoted <> '' ORDER BY id LIMIT 1))").fetchone()[0]
+    assert snap_compare(app, terminal_size=SIZE, press=[*(["j"] * position), "enter", "z"])
+
+
+def test_search(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    async def search(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("slash", *"rücksendung", "enter")
+        for _ in range(100):
+            if pilot.app.screen.search_query:
+                break
+            await pilot.pause(0.02)
+        await _no_blink(pilot)
+
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=search)
+
+
+def test_help(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_welcome(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    where = Locations(Path("/home/agent/.local/share/deskterm"), Path("/home/agent/.config/deskterm"),
+                      Path("/home/agent/.local/state/deskterm"))  # fixed: the screen shows the config path
+    assert snap_compare(_app(None, where), terminal_size=SIZE, press=["a"])
