@@ -80,6 +80,7 @@ class DesktermApp(App[None]):
         self.setup_text = setup_text
         self.poll_seconds = poll_seconds
         self.inbox: InboxScreen | None = None
+        self._ticket_screen: TicketScreen | None = None
         self._data_version = -1
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
 
@@ -186,9 +187,16 @@ class DesktermApp(App[None]):
     # -- tickets -----------------------------------------------------------------------
 
     def open_ticket(self, ticket_id: int) -> None:
+        """Show a ticket. One TicketScreen is installed once and reused: composing a fresh
+        screen (footer included) costs more than the whole thread query and layout."""
         if self.store is None:
             return
-        self.push_screen(TicketScreen(store=self.store, ticket_id=ticket_id, clock=self.clock))
+        if self._ticket_screen is None:
+            self._ticket_screen = TicketScreen(store=self.store, ticket_id=ticket_id, clock=self.clock)
+            self.install_screen(self._ticket_screen, name="ticket")
+        else:
+            self._ticket_screen.show_ticket(ticket_id)
+        self.push_screen("ticket")
         self.mark_read_worker(self.store.path, ticket_id)
 
     def step_ticket(self, current: TicketScreen, delta: int) -> None:
@@ -199,8 +207,8 @@ class DesktermApp(App[None]):
         ticket_list._move(delta)
         row = ticket_list.selected
         if row is not None and row.id != current.ticket_id:
-            self.pop_screen()
-            self.open_ticket(row.id)
+            current.show_ticket(row.id)
+            self.mark_read_worker(current.store.path, row.id)
 
     @work(thread=True, group="write", exit_on_error=False)
     def mark_read_worker(self, store_path: Path, ticket_id: int) -> None:

@@ -107,8 +107,12 @@ def open_store(where: Locations, profile: str) -> Store:
 
 
 def cmd_open(args: argparse.Namespace, where: Locations, config: Config) -> int:
-    profile = resolve_profile(where, config, args.profile)
-    store = open_store(where, profile) if profile else None
+    if args.store is not None:
+        store: Store | None = Store.open(args.store, create=False)
+        profile: str | None = args.store.stem
+    else:
+        profile = resolve_profile(where, config, args.profile)
+        store = open_store(where, profile) if profile else None
     build_app(store=store, profile=profile, config=config, where=where).run()
     return 0
 
@@ -243,6 +247,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"deskterm {__version__}")
     parser.add_argument("--profile", help="profile to open (default: config's default_profile, or the only one)")
+    parser.add_argument("--store", type=Path, help="open this store file instead of a profile (e.g. a copy)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="create a fresh throw-away demo shop, sync it and open it")

@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from deskterm.widgets.key_names import key_label
+
 GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+p, :", "Befehlspalette: jede Aktion per Name"),
     ("?", "Diese Hilfe"),
@@ -16,13 +18,8 @@ GLOBAL_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-_KEY_NAMES = {"slash": "/", "question_mark": "?", "colon": ":", "escape": "Esc", "enter": "Enter",
-              "space": "Leertaste", "pagedown": "PgDn", "pageup": "PgUp", "home": "Pos1", "end": "Ende",
-              "down": "↓", "up": "↑"}
-
-
 def _key_label(binding: Binding) -> str:
-    return ", ".join(_KEY_NAMES.get(k.strip(), k.strip()) for k in binding.key.split(","))
+    return ", ".join(key_label(k) for k in binding.key.split(","))
 
 
 def bindings_of(screen: Screen) -> list[tuple[str, str]]:

@@ -11,9 +11,10 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
+from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
 from deskterm.model import Channel
 from deskterm.store.db import Store
@@ -98,7 +99,7 @@ class InboxScreen(Screen[None]):
         yield Input(placeholder="Suchen: Wörter, \"Phrase\", präfix*, a AND b, Bestellnummer …", id="search-input")
         yield Static("", id="search-error", markup=False)
         yield SyncStatusBar(clock=self.clock, id="sync-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(TicketList).focus()

@@ -9,8 +9,9 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
 from deskterm.model import Channel
 from deskterm.store.db import Store
@@ -61,7 +62,7 @@ class TicketScreen(Screen[None]):
         yield Static("", id="ticket-header", markup=False)
         with ThreadScroll(id="thread"):
             yield Static("", id="thread-body", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()
@@ -94,6 +95,14 @@ class TicketScreen(Screen[None]):
         parts.append((f" · {self.detail.row.message_count} Nachrichten · zuletzt {local_time(row.last_message_at)}"
                       f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
         return Content.assemble(*parts)
+
+    def show_ticket(self, ticket_id: int) -> None:
+        """Switch this (reused) screen to another ticket, from its top."""
+        self.ticket_id = ticket_id
+        self.show_quoted = False
+        if self.is_mounted:
+            self.load()
+            self.query_one(ThreadScroll).scroll_home(animate=False, immediate=True)
 
     def store_changed(self) -> None:
         self.load()

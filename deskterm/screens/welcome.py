@@ -7,7 +7,9 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from deskterm.widgets.key_bar import KeyBar
 
 WELCOME = Content.assemble(
     ("Willkommen bei deskterm\n\n", "bold"),
@@ -41,7 +43,7 @@ class WelcomeScreen(Screen[None]):
             with Vertical():
                 yield Static(WELCOME, markup=False)
                 yield Static("", id="setup", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def action_show_setup(self) -> None:
         self.query_one("#setup", Static).update(Content(self.setup_text))
