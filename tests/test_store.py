@@ -155,3 +155,27 @@ def test_cli_reports_bad_store_in_one_line_without_traceback(damage: str, isolat
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert ("newer deskterm" if damage == "newer" else "corrupt") in lines[0]
+
+
+def test_ticket_counts_follow_inserts_status_changes_and_deletes(demo_store: Path) -> None:
+    from deskterm.store.inbox import channel_counts, count_tickets
+
+    with Store.open(demo_store, create=False) as store:
+        conn = store.conn
+
+        def truth() -> tuple[int, int, dict[str, int]]:
+            by_channel = dict(conn.execute(
+                "SELECT channel, count(*) FROM tickets WHERE status = 'open' GROUP BY channel").fetchall())
+            return (conn.execute("SELECT count(*) FROM tickets").fetchone()[0],
+                    conn.execute("SELECT count(*) FROM tickets WHERE status = 'open'").fetchone()[0], by_channel)
+
+        def kept() -> tuple[int, int, dict[str, int]]:
+            return count_tickets(conn), count_tickets(conn, "open"), channel_counts(conn)
+
+        assert kept() == truth() and truth()[0] == 120
+        with store.transaction():
+            conn.execute("UPDATE tickets SET status = 'resolved' WHERE id IN (SELECT id FROM tickets "
+                         "WHERE status = 'open' LIMIT 7)")
+            conn.execute("UPDATE tickets SET channel = 'ebay' WHERE id = (SELECT min(id) FROM tickets)")
+            conn.execute("DELETE FROM tickets WHERE id = (SELECT max(id) FROM tickets)")
+        assert kept() == truth() and truth()[0] == 119

@@ -95,6 +95,28 @@ CREATE INDEX tickets_status_activity ON tickets(status, last_message_at DESC, id
 CREATE INDEX tickets_customer ON tickets(customer_id);
 CREATE INDEX tickets_order_ref ON tickets(order_ref) WHERE order_ref <> '';
 
+-- Ticket counts per (status, channel), kept by triggers so headers and list sizes are O(1)
+-- however many tickets the store holds.
+CREATE TABLE ticket_counts (
+    status  TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (status, channel)
+) WITHOUT ROWID;
+CREATE TRIGGER tickets_count_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_counts(status, channel, n) VALUES (new.status, new.channel, 1)
+    ON CONFLICT(status, channel) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER tickets_count_delete AFTER DELETE ON tickets BEGIN
+    UPDATE ticket_counts SET n = n - 1 WHERE status = old.status AND channel = old.channel;
+END;
+CREATE TRIGGER tickets_count_update AFTER UPDATE OF status, channel ON tickets
+WHEN old.status IS NOT new.status OR old.channel IS NOT new.channel BEGIN
+    UPDATE ticket_counts SET n = n - 1 WHERE status = old.status AND channel = old.channel;
+    INSERT INTO ticket_counts(status, channel, n) VALUES (new.status, new.channel, 1)
+    ON CONFLICT(status, channel) DO UPDATE SET n = n + 1;
+END;
+
 CREATE TABLE messages (
     id            INTEGER PRIMARY KEY,
     account_id    INTEGER NOT NULL REFERENCES accounts(id),
