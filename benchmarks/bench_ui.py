@@ -198,7 +198,7 @@ def search_queries(store: Path) -> dict[str, str]:
         "order number": order,
         "sender": sender,
         "umlaut/ß": "grüße",
-        "umlaut phrase": '"rücksendung abgeschickt"',
+        "umlaut phrase": '"rücksendung ist"',
     }
 
 

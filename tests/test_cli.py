@@ -1,0 +1,76 @@
+"""The command line: help, demo, sync, search, doctor, paths, config, logs without secrets."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+from deskterm.logs import redact, setup_logging
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "deskterm", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_every_subcommand() -> None:
+    result = _run("--help")
+    assert result.returncode == 0
+    for command in ("demo", "sync", "search", "doctor", "paths", "config"):
+        assert command in result.stdout
+
+
+def test_demo_sync_search_and_doctor_end_to_end(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    demo = _run("demo", "--no-open")
+    assert demo.returncode == 0, demo.stderr
+    assert "synced 8 sources" in demo.stderr and "0 failed" in demo.stderr
+    again = _run("sync")
+    assert again.returncode == 0 and "0 new or changed messages" in again.stderr
+    found = _run("search", "rechnung")
+    assert found.returncode == 0 and len(found.stdout.splitlines()) > 3
+    assert all(line.split("\t")[0].isdigit() for line in found.stdout.splitlines())
+    bad = _run("search", "AND")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    doctor = _run("doctor")
+    assert doctor.returncode == 0, doctor.stdout
+    assert "pragmas journal_mode=wal, synchronous=2" in doctor.stdout and "integrity ok" in doctor.stdout
+    log_text = isolated_home.log_file.read_text()
+    assert "synced amazon-de" in log_text
+    assert "Guten Tag" not in log_text and "Bestellung" not in log_text, "message bodies never reach the log"
+
+
+def test_doctor_reports_a_corrupt_store_and_what_to_do(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    path = isolated_home.store_path("shop")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x13not sqlite\x00" * 500)
+    result = _run("doctor", "--profile", "shop")
+    assert result.returncode == 1
+    assert "✗ store:" in result.stdout and "corrupt" in result.stdout and "→" in result.stdout
+
+
+def test_paths_and_config_init(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    paths = _run("paths")
+    assert str(isolated_home.config_file) in paths.stdout
+    assert _run("config", "init").returncode == 0 and isolated_home.config_file.exists()
+    assert _run("config", "init").returncode == 2  # never overwrites
+    assert _run("doctor").stdout.count("config:") == 1
+
+
+def test_unknown_profile_is_one_line() -> None:
+    result = _run("sync", "--profile", "nope")
+    assert result.returncode == 2 and result.stderr.startswith("deskterm: no profile 'nope'")
+
+
+def test_log_file_redacts_credentials(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    setup_logging(isolated_home.log_file)
+    logging.getLogger("deskterm.test").warning(
+        "refresh failed: refresh_token=Atzr|canary123 password: hunter2 Authorization: Bearer eyJcanary "
+        "https://user:canarypw@imap.example.test/")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = isolated_home.log_file.read_text()
+    assert "refresh failed" in text
+    for secret in ("canary123", "hunter2", "eyJcanary", "canarypw"):
+        assert secret not in text
+    assert oct(isolated_home.log_file.stat().st_mode)[-3:] == "600"
+    assert redact("nothing secret here") == "nothing secret here"
