@@ -24,6 +24,30 @@ from deskterm.model import (
 from deskterm.store.db import Store
 
 
+def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    """INSERT ... ON CONFLICT DO UPDATE that touches the row only if a column changed.
+
+    Skipping unchanged rows is what makes a re-sync over the same data write nothing.
+    """
+    names = keys + columns
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in columns)
+    return (f"INSERT INTO {table}({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET {updates} WHERE {changed}")
+
+
+_ORDER_UPSERT = _upsert_sql("orders", ("account_id", "external_id"), (
+    "number", "customer_id", "status", "placed_at", "total_cents", "currency", "payment_status", "ship_to"))
+_ITEM_UPSERT = _upsert_sql("order_items", ("order_id", "line_no"), ("sku", "title", "quantity", "unit_price_cents"))
+_SHIPMENT_UPSERT = _upsert_sql("shipments", ("order_id", "external_id"),
+                               ("carrier", "tracking_number", "status", "shipped_at"))
+_MESSAGE_UPSERT = _upsert_sql("messages", ("account_id", "external_id"), (
+    "ticket_id", "direction", "sender_name", "sender_addr", "sent_at", "subject", "body_text", "body_quoted",
+    "parse_warning"))
+_ATTACHMENT_UPSERT = _upsert_sql("attachments", ("message_id", "ordinal"),
+                                 ("filename", "content_type", "size", "sha256", "data"))
+
+
 def epoch(value: datetime) -> int:
     """Store times as integer UTC epoch seconds."""
     return int(value.timestamp())
@@ -130,24 +154,7 @@ class _BatchWriter:
         customer_id = self.resolve_identity(record.customer) if record.customer else None
         ship_to = json.dumps(record.ship_to, sort_keys=True, ensure_ascii=False)
         self.conn.execute(
-            """
-            INSERT INTO orders(account_id, external_id, number, customer_id, status, placed_at,
-                               total_cents, currency, payment_status, ship_to)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(account_id, external_id) DO UPDATE SET
-                number = excluded.number, customer_id = excluded.customer_id,
-                status = excluded.status, placed_at = excluded.placed_at,
-                total_cents = excluded.total_cents, currency = excluded.currency,
-                payment_status = excluded.payment_status, ship_to = excluded.ship_to
-            WHERE orders.number IS NOT excluded.number
-               OR orders.customer_id IS NOT excluded.customer_id
-               OR orders.status IS NOT excluded.status
-               OR orders.placed_at IS NOT excluded.placed_at
-               OR orders.total_cents IS NOT excluded.total_cents
-               OR orders.currency IS NOT excluded.currency
-               OR orders.payment_status IS NOT excluded.payment_status
-               OR orders.ship_to IS NOT excluded.ship_to
-            """,
+            _ORDER_UPSERT,
             (self.account_id, record.external_id, record.number, customer_id, record.status,
              epoch(record.placed_at), record.total_cents, record.currency, record.payment_status, ship_to),
         )
@@ -157,34 +164,15 @@ class _BatchWriter:
         ).fetchone()[0])
         for item in record.items:
             self.conn.execute(
-                """
-                INSERT INTO order_items(order_id, line_no, sku, title, quantity, unit_price_cents)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(order_id, line_no) DO UPDATE SET sku = excluded.sku,
-                    title = excluded.title, quantity = excluded.quantity,
-                    unit_price_cents = excluded.unit_price_cents
-                WHERE order_items.sku IS NOT excluded.sku OR order_items.title IS NOT excluded.title
-                   OR order_items.quantity IS NOT excluded.quantity
-                   OR order_items.unit_price_cents IS NOT excluded.unit_price_cents
-                """,
+                _ITEM_UPSERT,
                 (order_id, item.line_no, item.sku, item.title, item.quantity, item.unit_price_cents),
             )
         for shipment in record.shipments:
             shipped = epoch(shipment.shipped_at) if shipment.shipped_at else None
             self.conn.execute(
-                """
-                INSERT INTO shipments(order_id, external_id, carrier, tracking_number, status, shipped_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(order_id, external_id) DO UPDATE SET carrier = excluded.carrier,
-                    tracking_number = excluded.tracking_number, status = excluded.status,
-                    shipped_at = excluded.shipped_at
-                WHERE shipments.carrier IS NOT excluded.carrier
-                   OR shipments.tracking_number IS NOT excluded.tracking_number
-                   OR shipments.status IS NOT excluded.status
-                   OR shipments.shipped_at IS NOT excluded.shipped_at
-                """,
-                (order_id, shipment.external_id, shipment.carrier, shipment.tracking_number,
-                 shipment.status, shipped),
+                _SHIPMENT_UPSERT,
+                (order_id, shipment.external_id, shipment.carrier, shipment.tracking_number, shipment.status,
+                 shipped),
             )
         # Tickets that arrived before their order get linked now.
         self.conn.execute(
@@ -240,25 +228,7 @@ class _BatchWriter:
     def message(self, record: MessageRecord) -> int:
         ticket_id = self._ticket_id(record.ticket_external_id)
         self.conn.execute(
-            """
-            INSERT INTO messages(account_id, external_id, ticket_id, direction, sender_name, sender_addr,
-                                 sent_at, subject, body_text, body_quoted, parse_warning)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(account_id, external_id) DO UPDATE SET
-                ticket_id = excluded.ticket_id, direction = excluded.direction,
-                sender_name = excluded.sender_name, sender_addr = excluded.sender_addr,
-                sent_at = excluded.sent_at, subject = excluded.subject, body_text = excluded.body_text,
-                body_quoted = excluded.body_quoted, parse_warning = excluded.parse_warning
-            WHERE messages.ticket_id IS NOT excluded.ticket_id
-               OR messages.direction IS NOT excluded.direction
-               OR messages.sender_name IS NOT excluded.sender_name
-               OR messages.sender_addr IS NOT excluded.sender_addr
-               OR messages.sent_at IS NOT excluded.sent_at
-               OR messages.subject IS NOT excluded.subject
-               OR messages.body_text IS NOT excluded.body_text
-               OR messages.body_quoted IS NOT excluded.body_quoted
-               OR messages.parse_warning IS NOT excluded.parse_warning
-            """,
+            _MESSAGE_UPSERT,
             (self.account_id, record.external_id, ticket_id, str(record.direction), record.sender_name,
              record.sender_addr, epoch(record.sent_at), record.subject, record.body_text,
              record.body_quoted, record.parse_warning),
@@ -269,16 +239,7 @@ class _BatchWriter:
         ).fetchone()[0])
         for ordinal, attachment in enumerate(record.attachments):
             self.conn.execute(
-                """
-                INSERT INTO attachments(message_id, ordinal, filename, content_type, size, sha256, data)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(message_id, ordinal) DO UPDATE SET filename = excluded.filename,
-                    content_type = excluded.content_type, size = excluded.size,
-                    sha256 = excluded.sha256, data = excluded.data
-                WHERE attachments.sha256 IS NOT excluded.sha256
-                   OR attachments.filename IS NOT excluded.filename
-                   OR attachments.content_type IS NOT excluded.content_type
-                """,
+                _ATTACHMENT_UPSERT,
                 (message_id, ordinal, attachment.filename, attachment.content_type, attachment.size,
                  attachment.sha256, attachment.data),
             )

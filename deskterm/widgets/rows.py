@@ -53,13 +53,40 @@ def to_display(row: TicketRow) -> DisplayRow:
     )
 
 
-class InboxRows:
+class _BlockRows:
+    """Rows by index, loaded and cached 64 at a time (at most MAX_BLOCKS blocks)."""
+
+    total: int
+
+    def __init__(self) -> None:
+        self._blocks: OrderedDict[int, list[DisplayRow]] = OrderedDict()
+
+    def _load_block(self, number: int) -> list[DisplayRow]:
+        raise NotImplementedError
+
+    def get(self, index: int) -> DisplayRow | None:
+        if index < 0 or index >= self.total:
+            return None
+        number = index // BLOCK
+        block = self._blocks.get(number)
+        if block is None:
+            block = self._load_block(number)
+            self._blocks[number] = block
+            while len(self._blocks) > MAX_BLOCKS:
+                self._blocks.popitem(last=False)
+        else:
+            self._blocks.move_to_end(number)
+        offset = index - number * BLOCK
+        return block[offset] if offset < len(block) else None
+
+
+class InboxRows(_BlockRows):
     """All tickets (optionally of one status), newest activity first."""
 
     def __init__(self, conn: sqlite3.Connection, *, status: str | None = None) -> None:
+        super().__init__()
         self.conn = conn
         self.status = status
-        self._blocks: OrderedDict[int, list[DisplayRow]] = OrderedDict()
         self.total = count_tickets(conn, status)
 
     def reload(self) -> None:
@@ -67,56 +94,31 @@ class InboxRows:
         self._blocks.clear()
         self.total = count_tickets(self.conn, self.status)
 
-    def get(self, index: int) -> DisplayRow | None:
-        if index < 0 or index >= self.total:
-            return None
-        number = index // BLOCK
-        block = self._blocks.get(number)
-        if block is None:
-            block = self._fetch(number)
-        else:
-            self._blocks.move_to_end(number)
-        offset = index - number * BLOCK
-        return block[offset] if offset < len(block) else None
-
-    def _fetch(self, number: int) -> list[DisplayRow]:
+    def _load_block(self, number: int) -> list[DisplayRow]:
         previous = self._blocks.get(number - 1)
         if previous and len(previous) == BLOCK:
             rows = ticket_window_after(self.conn, previous[-1].sort_key, BLOCK, status=self.status)
         else:
             rows = ticket_window(self.conn, number * BLOCK, BLOCK, total=self.total, status=self.status)
-        block = [to_display(r) for r in rows]
-        self._blocks[number] = block
-        while len(self._blocks) > MAX_BLOCKS:
-            self._blocks.popitem(last=False)
-        return block
+        return [to_display(r) for r in rows]
 
 
-class IdRows:
+class IdRows(_BlockRows):
     """A fixed list of ticket ids (a search result page), fetched by block."""
 
     def __init__(self, conn: sqlite3.Connection, ids: list[int]) -> None:
+        super().__init__()
         self.conn = conn
         self.ids = ids
-        self._blocks: OrderedDict[int, list[DisplayRow]] = OrderedDict()
         self.total = len(ids)
 
     def reload(self) -> None:
         self._blocks.clear()
 
-    def get(self, index: int) -> DisplayRow | None:
-        if index < 0 or index >= self.total:
-            return None
-        number = index // BLOCK
-        block = self._blocks.get(number)
-        if block is None:
-            chunk = self.ids[number * BLOCK:(number + 1) * BLOCK]
-            by_id = {r.id: r for r in tickets_by_ids(self.conn, chunk)}
-            block = [to_display(by_id[i]) if i in by_id else _gone(i) for i in chunk]
-            self._blocks[number] = block
-            while len(self._blocks) > MAX_BLOCKS:
-                self._blocks.popitem(last=False)
-        return block[index - number * BLOCK]
+    def _load_block(self, number: int) -> list[DisplayRow]:
+        chunk = self.ids[number * BLOCK:(number + 1) * BLOCK]
+        by_id = {r.id: r for r in tickets_by_ids(self.conn, chunk)}
+        return [to_display(by_id[i]) if i in by_id else _gone(i) for i in chunk]
 
 
 def _gone(ticket_id: int) -> DisplayRow:
