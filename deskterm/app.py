@@ -31,6 +31,7 @@ from deskterm.sources.engine import SyncEngine, SyncEvent, describe_error
 from deskterm.store.db import Store
 from deskterm.store.inbox import mark_read
 from deskterm.store.status import source_statuses
+from deskterm.widgets.status_bar import SyncStatusBar
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,6 @@ class DesktermApp(App[None]):
     def refresh_status_bar(self) -> None:
         if self.store is None or self.inbox is None:
             return
-        from deskterm.widgets.status_bar import SyncStatusBar
-
         for bar in self.inbox.query(SyncStatusBar):
             bar.show(source_statuses(self.store.conn))
 
@@ -164,8 +163,6 @@ class DesktermApp(App[None]):
     def on_sync_progress(self, message: SyncProgress) -> None:
         if self.inbox is None:
             return
-        from deskterm.widgets.status_bar import SyncStatusBar
-
         event = message.event
         for bar in self.inbox.query(SyncStatusBar):
             if event.kind in ("started", "progress"):

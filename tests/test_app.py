@@ -152,3 +152,28 @@ async def test_crash_screen_does_not_print_local_variables(demo_store: Path) -> 
     text = console.export_text()
     assert "RuntimeError" in text and "boom" in text
     assert "canary-refresh-token" not in text and "DE02120300000000202051" not in text
+
+
+async def test_rows_with_wide_characters_fill_exactly_one_line(tmp_path: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from deskterm.model import Batch, Channel, CustomerRecord, IdentityRef, TicketRecord
+    from deskterm.store.sync_writes import apply_batch, ensure_account
+    from tests.conftest import ANCHOR
+
+    path = tmp_path / "wide.sqlite3"
+    buyer = IdentityRef("igsid", "17840000000001")
+    with Store.open(path) as store:
+        account = ensure_account(store, "ig", "instagram", "Instagram", now=0)
+        tickets = [TicketRecord(f"t{n}", Channel.INSTAGRAM, buyer, text, ANCHOR - timedelta(minutes=n))
+                   for n, text in enumerate(["Hi 👋👋👋 wo ist mein Paket 📦?", "全角文字のテスト" * 10, "Größe ß 🙏"])]
+        apply_batch(store, account, "dm", Batch(cursor="1", customers=[CustomerRecord(buyer, "Emoji 😀 Käufer")],
+                                               tickets=tickets), now=0)
+    app = _app(path, isolated_home)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        ticket_list = app.screen.query_one(TicketList)
+        for y in range(3):
+            strip = ticket_list.render_line(y)
+            assert strip.cell_length == ticket_list.content_width
+            assert sum(segment.cell_length for segment in strip) == ticket_list.content_width

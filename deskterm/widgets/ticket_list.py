@@ -166,7 +166,7 @@ class TicketList(ScrollView, can_focus=True):
             segments.append(Segment(set_cell_size(row.order_ref, order_w) + " ", dim))
         segments.append(Segment(set_cell_size(age_label(self.clock() - row.last_message_at), W_AGE) + " ", dim))
         segments.append(Segment(set_cell_size(STATUS_LABELS.get(row.status, row.status), W_STATUS), dim))
-        used = sum(len(s.text) for s in segments)  # every cell is already sized exactly
+        used = sum(segment.cell_length for segment in segments)  # cells, not characters: emoji are wide
         if used < width:
             segments.append(Segment(" " * (width - used), base))
         return segments
