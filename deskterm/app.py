@@ -8,7 +8,9 @@ handlers here own all state. A failing worker shows one line and never ends the 
 
 from __future__ import annotations
 
+import getpass
 import logging
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -44,6 +46,14 @@ class SyncProgress(Message):
     def __init__(self, event: SyncEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class WriteDone(Message):
+    """A store_write worker committed; screens re-read what they show."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
 
 
 class DemoReady(Message):
@@ -84,6 +94,7 @@ class DesktermApp(App[None]):
         self._ticket_screen: TicketScreen | None = None
         self._data_version = -1
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
+        self.agent_name = config.ui.agent or getpass.getuser()
 
     # -- start-up ----------------------------------------------------------------------
 
@@ -134,8 +145,8 @@ class DesktermApp(App[None]):
         self._data_version = version
         if self.inbox is not None:
             self.inbox.store_changed()
-        if isinstance(self.screen, TicketScreen):
-            self.screen.store_changed()
+        if self._ticket_screen is not None and self._ticket_screen.is_mounted:
+            self._ticket_screen.store_changed()
         self.refresh_status_bar()
 
     def refresh_status_bar(self) -> None:
@@ -206,6 +217,37 @@ class DesktermApp(App[None]):
         if row is not None and row.id != current.ticket_id:
             current.show_ticket(row.id)
             self.mark_read_worker(current.store.path, row.id)
+
+    def store_write(self, label: str, change: Callable[[sqlite3.Connection, int], None]) -> None:
+        """Run `change(conn, now)` in one transaction in a worker thread, then refresh."""
+        if self.store is not None:
+            self._store_write_worker(self.store.path, label, change)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _store_write_worker(self, store_path: Path, label: str,
+                            change: Callable[[sqlite3.Connection, int], None]) -> None:
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            change(conn, int(self.clock()))
+        self.post_message(WriteDone(label))
+
+    def on_write_done(self, message: WriteDone) -> None:
+        self.notify(message.label, markup=False, timeout=2)
+        self.poll_store()
+
+    def open_ticket_from_timeline(self, ticket_id: int) -> None:
+        """The timeline sits on the ticket screen: switch that screen to the chosen ticket."""
+        if self._ticket_screen is not None and self.screen is self._ticket_screen:
+            self._ticket_screen.show_ticket(ticket_id)
+            if self.store is not None:
+                self.mark_read_worker(self.store.path, ticket_id)
+        else:
+            self.open_ticket(ticket_id)
+
+    def open_timeline(self, customer_id: int) -> None:
+        from deskterm.screens.timeline import TimelineScreen
+
+        if self.store is not None:
+            self.push_screen(TimelineScreen(store=self.store, customer_id=customer_id))
 
     @work(thread=True, group="write", exit_on_error=False)
     def mark_read_worker(self, store_path: Path, ticket_id: int) -> None:

@@ -27,6 +27,8 @@ STARTER_CONFIG = """\
 [ui]
 # Any Textual theme name, e.g. "textual-dark", "nord", "gruvbox".
 theme = "textual-dark"
+# Your name in the audit log (merges, revealed addresses). Empty: your login name.
+# agent = "Jana"
 
 [sync]
 # How often the TUI (and `deskterm sync --watch`) pulls every source, in seconds.
@@ -45,6 +47,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True, slots=True)
 class UiConfig:
     theme: str = "textual-dark"
+    agent: str = ""  # name recorded in the audit log; empty = the login name
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ class Config:
 
 _SCHEMA: dict[str, dict[str, type]] = {
     "": {"default_profile": str},
-    "ui": {"theme": str},
+    "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
 }
 

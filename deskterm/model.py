@@ -85,12 +85,47 @@ class OrderItemRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipmentEventRecord:
+    """One carrier scan: when, a status code, the carrier's text and where."""
+
+    at: datetime
+    status: str
+    description: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ShipmentRecord:
     external_id: str
     carrier: str
     tracking_number: str
     status: str
     shipped_at: datetime | None = None
+    events: tuple[ShipmentEventRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnRecord:
+    external_id: str
+    status: str
+    created_at: datetime
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    external_id: str
+    amount_cents: int
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationRecord:
+    external_id: str
+    status: str
+    requested_at: datetime
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +141,13 @@ class OrderRecord:
     ship_to: dict[str, str] = field(default_factory=dict)
     items: tuple[OrderItemRecord, ...] = ()
     shipments: tuple[ShipmentRecord, ...] = ()
+    buyer_email: str = ""  # a real address only; marketplace relay aliases are identities, not contacts
+    buyer_phone: str = ""
+    delivery_from: datetime | None = None
+    delivery_to: datetime | None = None
+    returns: tuple[ReturnRecord, ...] = ()
+    refunds: tuple[RefundRecord, ...] = ()
+    cancellations: tuple[CancellationRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

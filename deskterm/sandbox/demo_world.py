@@ -18,9 +18,13 @@ from deskterm.model import (
     CustomerRecord,
     Direction,
     IdentityRef,
+    CancellationRecord,
     MessageRecord,
     OrderItemRecord,
     OrderRecord,
+    RefundRecord,
+    ReturnRecord,
+    ShipmentEventRecord,
     ShipmentRecord,
     TicketRecord,
     TicketStatus,
@@ -79,6 +83,15 @@ class _Person:
     @property
     def name(self) -> str:
         return f"{self.first} {self.last}"
+
+    @property
+    def email(self) -> str:
+        handle = f"{_ascii(self.first)}.{_ascii(self.last)}{self.index % 97}".lower()
+        return f"{handle}@{('gmx.de', 'web.de', 't-online.de', 'gmail.com')[self.index % 4]}"
+
+    @property
+    def phone(self) -> str:
+        return f"0{151 + self.index % 27} {1000000 + self.index * 7919 % 8999999}"
 
 
 class DemoWorld:
@@ -158,7 +171,8 @@ class DemoWorld:
             customer=customer.key,
             subject=subject,
             created_at=created,
-            order_ref=order.number if order else None,
+            # DMs carry no order metadata: they are linked by the number the buyer writes.
+            order_ref=order.number if order and account.channel not in _DM_CHANNELS else None,
             status=status,
         )
         return DemoConversation(account, customer, order, ticket, messages)
@@ -170,14 +184,13 @@ class DemoWorld:
         return self.anchor - back - timedelta(minutes=45) - timedelta(seconds=rng.randint(0, 50))
 
     def _customer(self, account: DemoAccount, person: _Person) -> CustomerRecord:
-        handle = f"{_ascii(person.first)}.{_ascii(person.last)}{person.index % 97}".lower()
         kind, value = {
             Channel.AMAZON: ("amazon_relay", f"{_token(person.index, 15)}@marketplace.amazon.de"),
             Channel.EBAY: ("ebay_user", f"{_ascii(person.first).lower()}_{_ascii(person.last)[:3].lower()}{person.index % 90 + 10}"),
             Channel.KAUFLAND: ("kaufland_buyer", f"KL{700000 + person.index}"),
             Channel.OTTO: ("otto_pseudonym", f"{_token(person.index, 10)}@kunden.otto.de"),
             Channel.ZALANDO: ("zalando_customer", f"ZC-{900000 + person.index}"),
-            Channel.EMAIL: ("email", f"{handle}@{('gmx.de', 'web.de', 't-online.de', 'gmail.com')[person.index % 4]}"),
+            Channel.EMAIL: ("email", person.email),
             Channel.MESSENGER: ("psid", str(6_100_000_000_000 + person.index * 7919)),
             Channel.INSTAGRAM: ("igsid", str(17_840_000_000_000 + person.index * 104729)),
         }[account.channel]
@@ -200,13 +213,29 @@ class DemoWorld:
         shipments: tuple[ShipmentRecord, ...] = ()
         if status in ("shipped", "delivered"):
             tracking = "00340434" + "".join(rng.choices(string.digits, k=12))
-            shipments = (ShipmentRecord(f"s{index}", "DHL", tracking, "delivered" if status == "delivered" else "in_transit",
-                                        placed + timedelta(days=1)),)
-        channel_for_order = Channel.EMAIL if account.channel in _DM_CHANNELS else account.channel
+            shipped = placed + timedelta(days=1)
+            events = _tracking_events(shipped, delivered=status == "delivered", city=person.city, rng=rng)
+            shipments = (ShipmentRecord(f"s{index}", "DHL", tracking, events[-1].status, shipped, events),)
+        webshop = account.channel in _DM_CHANNELS or account.channel == Channel.EMAIL
+        channel_for_order = Channel.EMAIL if webshop else account.channel
+        owner = IdentityRef("email", person.email) if webshop else customer
+        returns: tuple[ReturnRecord, ...] = ()
+        refunds: tuple[RefundRecord, ...] = ()
+        cancellations: tuple[CancellationRecord, ...] = ()
+        if intent in ("return", "return_en") and rng.random() < 0.8:
+            state = rng.choice(("angemeldet", "unterwegs", "eingegangen"))
+            returns = (ReturnRecord(f"r{index}", state, created - timedelta(hours=2), "gefällt nicht"),)
+            if state == "eingegangen":
+                refunds = (RefundRecord(f"rf{index}", total, "erstattet", created + timedelta(hours=1)),)
+        elif intent == "damaged" and rng.random() < 0.4:
+            refunds = (RefundRecord(f"rf{index}", items[0].unit_price_cents, "veranlasst", created),)
+        elif intent == "cancel":
+            cancellations = (CancellationRecord(f"c{index}", rng.choice(("angefragt", "bestätigt")), created,
+                                                "vom Käufer gewünscht"),)
         return OrderRecord(
             external_id=f"{channel_for_order}:{number}",
             number=number,
-            customer=customer,
+            customer=owner,
             status=status,
             placed_at=placed,
             total_cents=total,
@@ -215,6 +244,13 @@ class DemoWorld:
                      "city": person.city, "country": "DE"},
             items=items,
             shipments=shipments,
+            buyer_email=person.email if webshop else "",
+            buyer_phone=person.phone if webshop and person.index % 3 else "",
+            delivery_from=placed + timedelta(days=2),
+            delivery_to=placed + timedelta(days=4),
+            returns=returns,
+            refunds=refunds,
+            cancellations=cancellations,
         )
 
     def _slots(self, person: _Person, order: OrderRecord | None, created: datetime,
@@ -320,6 +356,27 @@ def _token(seed: int, length: int) -> str:
 def _euro(cents: int) -> str:
     euros, rest = divmod(cents, 100)
     return f"{euros:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+_SCANS = (
+    ("pre-transit", "Die Sendung wurde elektronisch angekündigt.", "Dortmund"),
+    ("transit", "Die Sendung wurde im Start-Paketzentrum bearbeitet.", "Dortmund"),
+    ("transit", "Die Sendung wurde im Ziel-Paketzentrum bearbeitet.", None),
+    ("transit", "Die Sendung wurde in das Zustellfahrzeug geladen.", None),
+    ("delivered", "Die Sendung wurde erfolgreich zugestellt.", None),
+)
+
+
+def _tracking_events(shipped: datetime, *, delivered: bool, city: str,
+                     rng: random.Random) -> tuple[ShipmentEventRecord, ...]:
+    """DHL-like scans in German, ending in transit or delivered."""
+    count = 5 if delivered else rng.randint(2, 4)
+    when = shipped
+    events = []
+    for status, text, place in _SCANS[:count]:
+        events.append(ShipmentEventRecord(when, status, text, place or city))
+        when = when + timedelta(hours=rng.randint(3, 14))
+    return tuple(events)
 
 
 def _order_number(channel: Channel, index: int, rng: random.Random) -> str:

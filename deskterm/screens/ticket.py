@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
@@ -15,12 +15,29 @@ from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
 from deskterm.model import Channel
 from deskterm.store.db import Store
+from deskterm.store.customers import (
+    answer_link_suggestion,
+    answer_suggestion,
+    audit,
+    merges_of,
+    open_suggestions,
+    unmerge,
+)
 from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages
+from deskterm.store.order_context import (
+    customer_orders,
+    customer_summary,
+    link_suggestions,
+    order_detail,
+    ticket_customer,
+)
+from deskterm.widgets.order_panel import PanelData, panel_content
 from deskterm.widgets.rows import STATUS_LABELS, to_display
 from deskterm.widgets.thread_view import thread_content
 from deskterm.widgets.timefmt import local_time
 
 THREAD_LIMIT = 200
+PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
 
 
 class ThreadScroll(VerticalScroll, can_focus=True):
@@ -40,13 +57,27 @@ class TicketScreen(Screen[None]):
         Binding("z", "toggle_quoted", "Zitate", id="ticket.quoted"),
         Binding("J", "next_ticket", "Nächstes", id="ticket.next"),
         Binding("K", "previous_ticket", "Voriges", id="ticket.previous"),
+        Binding("p", "toggle_panel", "Bestellung", id="ticket.panel"),
+        Binding("t", "timeline", "Verlauf", id="ticket.timeline"),
+        Binding("right_square_bracket", "cycle_order(1)", "Nächste Bestellung", show=False, id="ticket.order_next"),
+        Binding("left_square_bracket", "cycle_order(-1)", "Vorige Bestellung", show=False, id="ticket.order_prev"),
+        Binding("v", "reveal_address", "Adresse zeigen (protokolliert)", show=False, id="ticket.reveal"),
+        Binding("m", "answer_merge(True)", "Zusammenführen", show=False, id="ticket.merge_accept"),
+        Binding("M", "answer_merge(False)", "Vorschlag ablehnen", show=False, id="ticket.merge_reject"),
+        Binding("u", "unmerge", "Zusammenführung trennen", show=False, id="ticket.unmerge"),
+        Binding("l", "answer_link(True)", "Bestellung zuordnen", show=False, id="ticket.link_accept"),
+        Binding("L", "answer_link(False)", "Zuordnung ablehnen", show=False, id="ticket.link_reject"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
     ]
 
     DEFAULT_CSS = """
     #ticket-header { height: auto; background: $primary-background; padding: 0 1; }
-    #thread { height: 1fr; padding: 0 1; }
+    #ticket-body { height: 1fr; }
+    #thread { width: 1fr; height: 1fr; padding: 0 1; }
+    #order-panel { width: 60; height: 1fr; padding: 0 1; border-left: vkey $panel-lighten-2;
+                   background: $surface-darken-1; }
+    #order-panel.hidden { display: none; }
     """
 
     def __init__(self, *, store: Store, ticket_id: int, clock: Callable[[], float]) -> None:
@@ -57,14 +88,23 @@ class TicketScreen(Screen[None]):
         self.show_quoted = False
         self.detail: TicketDetail | None = None
         self.messages: list[MessageRow] = []
+        self.panel = PanelData()
+        self.order_ids: list[int] = []
+        self.order_position = 0
+        self.revealed_orders: set[int] = set()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ticket-header", markup=False)
-        with ThreadScroll(id="thread"):
-            yield Static("", id="thread-body", markup=False)
+        with Horizontal(id="ticket-body"):
+            with ThreadScroll(id="thread"):
+                yield Static("", id="thread-body", markup=False)
+            with VerticalScroll(id="order-panel"):
+                yield Static("", id="order-panel-body", markup=False)
         yield KeyBar()
 
     def on_mount(self) -> None:
+        if self.app.size.width < PANEL_MIN_WIDTH:
+            self.query_one("#order-panel").add_class("hidden")
         self.load()
         self.query_one(ThreadScroll).focus()
 
@@ -76,6 +116,29 @@ class TicketScreen(Screen[None]):
         total = self.detail.row.message_count if self.detail else None
         body = thread_content(self.messages, show_quoted=self.show_quoted, total=total)
         self.query_one("#thread-body", Static).update(body)
+        self.load_panel()
+
+    def load_panel(self) -> None:
+        """Bounded reads for the order panel: one order, one customer summary, suggestions."""
+        conn = self.store.conn
+        customer_id, linked = ticket_customer(conn, self.ticket_id)
+        self.order_ids = customer_orders(conn, customer_id) if customer_id is not None else []
+        if linked is not None:
+            self.order_ids = [linked] + [o for o in self.order_ids if o != linked]
+        self.order_position = min(self.order_position, max(0, len(self.order_ids) - 1))
+        order = order_detail(conn, self.order_ids[self.order_position]) if self.order_ids else None
+        self.panel = PanelData(
+            customer=customer_summary(conn, customer_id, exclude_ticket=self.ticket_id) if customer_id else None,
+            order=order,
+            order_position=self.order_position,
+            order_count=len(self.order_ids),
+            linked_order_id=linked,
+            merges=merges_of(conn, customer_id) if customer_id else [],
+            suggestions=open_suggestions(conn, customer_id) if customer_id else [],
+            link_suggestions=link_suggestions(conn, self.ticket_id),
+            address_revealed=order is not None and order.id in self.revealed_orders,
+        )
+        self.query_one("#order-panel-body", Static).update(panel_content(self.panel))
 
     def _header(self) -> Content:
         if self.detail is None:
@@ -100,6 +163,8 @@ class TicketScreen(Screen[None]):
         """Switch this (reused) screen to another ticket, from its top."""
         self.ticket_id = ticket_id
         self.show_quoted = False
+        self.order_position = 0
+        self.revealed_orders.clear()
         if self.is_mounted:
             self.load()
             self.query_one(ThreadScroll).scroll_home(animate=False, immediate=True)
@@ -113,6 +178,63 @@ class TicketScreen(Screen[None]):
     def action_toggle_quoted(self) -> None:
         self.show_quoted = not self.show_quoted
         self.load()
+
+    # -- order panel -------------------------------------------------------------------
+
+    def action_toggle_panel(self) -> None:
+        self.query_one("#order-panel").toggle_class("hidden")
+
+    def action_cycle_order(self, step: int) -> None:
+        if len(self.order_ids) > 1:
+            self.order_position = (self.order_position + step) % len(self.order_ids)
+            self.load_panel()
+
+    def action_timeline(self) -> None:
+        customer_id, _ = ticket_customer(self.store.conn, self.ticket_id)
+        if customer_id is not None:
+            self.app.open_timeline(customer_id)  # type: ignore[attr-defined]
+
+    def action_reveal_address(self) -> None:
+        order = self.panel.order
+        if order is None or order.id in self.revealed_orders:
+            return
+        self.revealed_orders.add(order.id)
+        self.load_panel()
+        actor = self.app.agent_name  # type: ignore[attr-defined]
+        ticket_id = self.ticket_id
+        self.app.store_write(  # type: ignore[attr-defined]
+            "Adresse angezeigt",
+            lambda conn, now: audit(conn, now, actor, "order.address_revealed", f"order:{order.id}",
+                                    {"ticket_id": ticket_id}),
+        )
+
+    def action_answer_merge(self, accept: bool) -> None:
+        if not self.panel.suggestions:
+            return
+        suggestion = self.panel.suggestions[0].id
+        actor = self.app.agent_name  # type: ignore[attr-defined]
+        self.app.store_write(  # type: ignore[attr-defined]
+            "Zusammengeführt" if accept else "Vorschlag abgelehnt",
+            lambda conn, now: answer_suggestion(conn, suggestion, accept=accept, now=now, actor=actor),
+        )
+
+    def action_unmerge(self) -> None:
+        active = [m for m in self.panel.merges if m.undone_at is None]
+        if not active:
+            return
+        merge_id = active[0].id
+        actor = self.app.agent_name  # type: ignore[attr-defined]
+        self.app.store_write("Getrennt", lambda conn, now: unmerge(conn, merge_id, now=now, actor=actor))  # type: ignore[attr-defined]
+
+    def action_answer_link(self, accept: bool) -> None:
+        if not self.panel.link_suggestions:
+            return
+        suggestion = self.panel.link_suggestions[0][0]
+        actor = self.app.agent_name  # type: ignore[attr-defined]
+        self.app.store_write(  # type: ignore[attr-defined]
+            "Bestellung zugeordnet" if accept else "Zuordnung abgelehnt",
+            lambda conn, now: answer_link_suggestion(conn, suggestion, accept=accept, now=now, actor=actor),
+        )
 
     def action_next_ticket(self) -> None:
         self.app.step_ticket(self, +1)  # type: ignore[attr-defined]

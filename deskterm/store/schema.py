@@ -212,5 +212,98 @@ CREATE TABLE audit_log (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: one customer across channels, and the order context beside every ticket.
+_V2 = """
+ALTER TABLE orders ADD COLUMN buyer_email TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN buyer_phone TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN name_postcode TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN delivery_from INTEGER;
+ALTER TABLE orders ADD COLUMN delivery_to INTEGER;
+ALTER TABLE orders ADD COLUMN identity_id INTEGER REFERENCES identities(id) ON DELETE SET NULL;
+CREATE INDEX orders_name_postcode ON orders(name_postcode) WHERE name_postcode <> '';
+CREATE INDEX orders_buyer_email ON orders(buyer_email) WHERE buyer_email <> '';
+CREATE INDEX orders_buyer_phone ON orders(buyer_phone) WHERE buyer_phone <> '';
+
+ALTER TABLE tickets ADD COLUMN identity_id INTEGER REFERENCES identities(id) ON DELETE SET NULL;
+
+ALTER TABLE customers ADD COLUMN merged_into INTEGER REFERENCES customers(id) ON DELETE SET NULL;
+
+CREATE TABLE shipment_events (
+    id          INTEGER PRIMARY KEY,
+    shipment_id INTEGER NOT NULL REFERENCES shipments(id) ON DELETE CASCADE,
+    at          INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    location    TEXT NOT NULL DEFAULT '',
+    UNIQUE (shipment_id, at, status)
+);
+
+CREATE TABLE returns (
+    id          INTEGER PRIMARY KEY,
+    order_id    INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    UNIQUE (order_id, external_id)
+);
+
+CREATE TABLE refunds (
+    id           INTEGER PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    external_id  TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    UNIQUE (order_id, external_id)
+);
+
+CREATE TABLE cancellations (
+    id           INTEGER PRIMARY KEY,
+    order_id     INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    external_id  TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    reason       TEXT NOT NULL DEFAULT '',
+    requested_at INTEGER NOT NULL,
+    UNIQUE (order_id, external_id)
+);
+
+-- A merge moves the identities of `merged` to `kept`; tickets and orders follow their
+-- identity, so undoing it moves back exactly what came through those identities.
+CREATE TABLE customer_merges (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    kept        INTEGER NOT NULL REFERENCES customers(id),
+    merged      INTEGER NOT NULL REFERENCES customers(id),
+    rule        TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    identities  TEXT NOT NULL,
+    undone_at   INTEGER
+);
+CREATE INDEX customer_merges_kept ON customer_merges(kept);
+CREATE INDEX customer_merges_merged ON customer_merges(merged);
+
+CREATE TABLE merge_suggestions (
+    id         INTEGER PRIMARY KEY,
+    customer_a INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    customer_b INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    rule       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'rejected')),
+    created_at INTEGER NOT NULL,
+    UNIQUE (customer_a, customer_b, rule)
+);
+CREATE INDEX merge_suggestions_b ON merge_suggestions(customer_b);
+
+CREATE TABLE order_link_suggestions (
+    id         INTEGER PRIMARY KEY,
+    ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    order_id   INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+    reference  TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'rejected')),
+    UNIQUE (ticket_id, order_id)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

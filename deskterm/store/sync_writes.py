@@ -21,6 +21,8 @@ from deskterm.model import (
     OrderRecord,
     TicketRecord,
 )
+from deskterm.domain.identity import canonical_identity, name_postcode_key, normalize_email, normalize_phone
+from deskterm.store.customers import resolve_touched
 from deskterm.store.db import Store
 
 
@@ -37,10 +39,16 @@ def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> 
 
 
 _ORDER_UPSERT = _upsert_sql("orders", ("account_id", "external_id"), (
-    "number", "customer_id", "status", "placed_at", "total_cents", "currency", "payment_status", "ship_to"))
+    "number", "customer_id", "identity_id", "status", "placed_at", "total_cents", "currency", "payment_status",
+    "ship_to", "buyer_email", "buyer_phone", "name_postcode", "delivery_from", "delivery_to"))
 _ITEM_UPSERT = _upsert_sql("order_items", ("order_id", "line_no"), ("sku", "title", "quantity", "unit_price_cents"))
 _SHIPMENT_UPSERT = _upsert_sql("shipments", ("order_id", "external_id"),
                                ("carrier", "tracking_number", "status", "shipped_at"))
+_EVENT_INSERT = ("INSERT OR IGNORE INTO shipment_events(shipment_id, at, status, description, location) "
+                 "VALUES (?, ?, ?, ?, ?)")
+_RETURN_UPSERT = _upsert_sql("returns", ("order_id", "external_id"), ("status", "reason", "created_at"))
+_REFUND_UPSERT = _upsert_sql("refunds", ("order_id", "external_id"), ("amount_cents", "status", "created_at"))
+_CANCELLATION_UPSERT = _upsert_sql("cancellations", ("order_id", "external_id"), ("status", "reason", "requested_at"))
 _MESSAGE_UPSERT = _upsert_sql("messages", ("account_id", "external_id"), (
     "ticket_id", "direction", "sender_name", "sender_addr", "sent_at", "subject", "body_text", "body_quoted",
     "parse_warning"))
@@ -51,6 +59,10 @@ _ATTACHMENT_UPSERT = _upsert_sql("attachments", ("message_id", "ordinal"),
 def epoch(value: datetime) -> int:
     """Store times as integer UTC epoch seconds."""
     return int(value.timestamp())
+
+
+def _maybe_epoch(value: datetime | None) -> int | None:
+    return None if value is None else epoch(value)
 
 
 @dataclass(slots=True)
@@ -100,6 +112,7 @@ def apply_batch(store: Store, account_id: int, stream: str, batch: Batch, *, now
             writer.message(message)
             result.messages += 1
         writer.refresh_touched_tickets()
+        resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now)
         conn.execute(
             "INSERT INTO sync_state(account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(account_id, stream) DO UPDATE SET cursor = excluded.cursor, "
@@ -117,27 +130,29 @@ class _BatchWriter:
         self.account_id = account_id
         self.now = now
         self.touched_tickets: set[int] = set()
+        self.touched_orders: set[int] = set()
         self._ticket_ids: dict[str, int] = {}
 
-    def resolve_identity(self, ref: IdentityRef, display_name: str = "") -> int:
-        """The customer id for an identity, creating customer and identity when new."""
+    def resolve_identity(self, ref: IdentityRef, display_name: str = "") -> tuple[int, int]:
+        """(customer id, identity id) for an identity, creating both when new."""
+        ref = IdentityRef(*canonical_identity(ref.kind, ref.value))
         row = self.conn.execute(
-            "SELECT customer_id FROM identities WHERE kind = ? AND value = ?", (ref.kind, ref.value)
+            "SELECT customer_id, id FROM identities WHERE kind = ? AND value = ?", (ref.kind, ref.value)
         ).fetchone()
         if row:
-            return int(row[0])
+            return int(row[0]), int(row[1])
         cur = self.conn.execute(
             "INSERT INTO customers(display_name, created_at) VALUES (?, ?)", (display_name, self.now)
         )
         customer_id = int(cur.lastrowid or 0)
-        self.conn.execute(
+        cur = self.conn.execute(
             "INSERT INTO identities(customer_id, kind, value) VALUES (?, ?, ?)",
             (customer_id, ref.kind, ref.value),
         )
-        return customer_id
+        return customer_id, int(cur.lastrowid or 0)
 
     def customer(self, record: CustomerRecord) -> int:
-        customer_id = self.resolve_identity(record.key, record.display_name)
+        customer_id, _ = self.resolve_identity(record.key, record.display_name)
         if record.display_name:
             self.conn.execute(
                 "UPDATE customers SET display_name = ? WHERE id = ? AND display_name IS NOT ?",
@@ -146,17 +161,21 @@ class _BatchWriter:
         for ref in record.identities:
             self.conn.execute(
                 "INSERT OR IGNORE INTO identities(customer_id, kind, value) VALUES (?, ?, ?)",
-                (customer_id, ref.kind, ref.value),
+                (customer_id, *canonical_identity(ref.kind, ref.value)),
             )
         return customer_id
 
     def order(self, record: OrderRecord) -> int:
-        customer_id = self.resolve_identity(record.customer) if record.customer else None
+        customer_id, identity_id = self.resolve_identity(record.customer) if record.customer else (None, None)
         ship_to = json.dumps(record.ship_to, sort_keys=True, ensure_ascii=False)
+        email = normalize_email(record.buyer_email) or ""
+        phone = normalize_phone(record.buyer_phone) or ""
+        key = name_postcode_key(record.ship_to.get("name", ""), record.ship_to.get("postcode", ""))
         self.conn.execute(
             _ORDER_UPSERT,
-            (self.account_id, record.external_id, record.number, customer_id, record.status,
-             epoch(record.placed_at), record.total_cents, record.currency, record.payment_status, ship_to),
+            (self.account_id, record.external_id, record.number, customer_id, identity_id, record.status,
+             epoch(record.placed_at), record.total_cents, record.currency, record.payment_status, ship_to,
+             email, phone, key, _maybe_epoch(record.delivery_from), _maybe_epoch(record.delivery_to)),
         )
         order_id = int(self.conn.execute(
             "SELECT id FROM orders WHERE account_id = ? AND external_id = ?",
@@ -174,6 +193,22 @@ class _BatchWriter:
                 (order_id, shipment.external_id, shipment.carrier, shipment.tracking_number, shipment.status,
                  shipped),
             )
+            if shipment.events:
+                shipment_id = self.conn.execute(
+                    "SELECT id FROM shipments WHERE order_id = ? AND external_id = ?", (order_id, shipment.external_id)
+                ).fetchone()[0]
+                for event in shipment.events:
+                    self.conn.execute(_EVENT_INSERT, (shipment_id, epoch(event.at), event.status, event.description,
+                                                      event.location))
+        for ret in record.returns:
+            self.conn.execute(_RETURN_UPSERT, (order_id, ret.external_id, ret.status, ret.reason, epoch(ret.created_at)))
+        for refund in record.refunds:
+            self.conn.execute(_REFUND_UPSERT, (order_id, refund.external_id, refund.amount_cents, refund.status,
+                                               epoch(refund.created_at)))
+        for cancel in record.cancellations:
+            self.conn.execute(_CANCELLATION_UPSERT, (order_id, cancel.external_id, cancel.status, cancel.reason,
+                                                     epoch(cancel.requested_at)))
+        self.touched_orders.add(order_id)
         # Tickets that arrived before their order get linked now.
         self.conn.execute(
             "UPDATE tickets SET order_id = ? WHERE order_ref = ? AND order_ref <> '' AND order_id IS NULL",
@@ -182,7 +217,7 @@ class _BatchWriter:
         return order_id
 
     def ticket(self, record: TicketRecord) -> int:
-        customer_id = self.resolve_identity(record.customer) if record.customer else None
+        customer_id, identity_id = self.resolve_identity(record.customer) if record.customer else (None, None)
         customer_name = ""
         if customer_id is not None:
             row = self.conn.execute("SELECT display_name FROM customers WHERE id = ?", (customer_id,)).fetchone()
@@ -195,23 +230,28 @@ class _BatchWriter:
         created = epoch(record.created_at)
         self.conn.execute(
             """
-            INSERT INTO tickets(account_id, external_id, channel, customer_id, customer_name,
+            INSERT INTO tickets(account_id, external_id, channel, customer_id, identity_id, customer_name,
                                 order_id, order_ref, subject, status, created_at, last_message_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(account_id, external_id) DO UPDATE SET
-                customer_id = excluded.customer_id, customer_name = excluded.customer_name,
+                customer_id = excluded.customer_id, identity_id = excluded.identity_id,
+                customer_name = excluded.customer_name,
                 order_id = coalesce(excluded.order_id, tickets.order_id),
-                order_ref = excluded.order_ref, subject = excluded.subject
+                order_ref = CASE WHEN excluded.order_ref <> '' THEN excluded.order_ref ELSE tickets.order_ref END,
+                subject = excluded.subject
             WHERE tickets.customer_id IS NOT excluded.customer_id
+               OR tickets.identity_id IS NOT excluded.identity_id
                OR tickets.customer_name IS NOT excluded.customer_name
                OR (excluded.order_id IS NOT NULL AND tickets.order_id IS NOT excluded.order_id)
-               OR tickets.order_ref IS NOT excluded.order_ref
+               OR (excluded.order_ref <> '' AND tickets.order_ref IS NOT excluded.order_ref)
                OR tickets.subject IS NOT excluded.subject
             """,
-            (self.account_id, record.external_id, str(record.channel), customer_id, customer_name,
+            (self.account_id, record.external_id, str(record.channel), customer_id, identity_id, customer_name,
              order_id, order_ref, record.subject, str(record.status), created, created),
         )
-        return self._ticket_id(record.external_id)
+        ticket_id = self._ticket_id(record.external_id)
+        self.touched_tickets.add(ticket_id)
+        return ticket_id
 
     def _ticket_id(self, external_id: str) -> int:
         cached = self._ticket_ids.get(external_id)
