@@ -203,6 +203,20 @@ def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> in
     return 0
 
 
+def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm import cli_customers
+    from deskterm.store.customers import MergeError
+
+    profile = resolve_profile(where, config, args.profile)
+    if profile is None:
+        raise CliError("no profile; pass --profile NAME")
+    with open_store(where, profile) as store:
+        try:
+            return cli_customers.run(args, store, actor=config.ui.agent or None)
+        except MergeError as exc:
+            raise CliError(str(exc)) from None
+
+
 def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm.doctor import run_checks
 
@@ -264,6 +278,10 @@ def make_parser() -> argparse.ArgumentParser:
     search.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
     search.add_argument("--limit", type=int, default=50)
 
+    from deskterm import cli_customers
+
+    cli_customers.add_parser(sub)
+
     doctor = sub.add_parser("doctor", help="check store, config, keyring and accounts; say what to fix")
     doctor.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
 
@@ -279,6 +297,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "sync": cmd_sync,
     "search": cmd_search,
+    "customer": cmd_customer,
     "doctor": cmd_doctor,
     "paths": cmd_paths,
     "config": cmd_config_init,

@@ -74,3 +74,29 @@ def test_log_file_redacts_credentials(isolated_home) -> None:  # type: ignore[no
         assert secret not in text
     assert oct(isolated_home.log_file.stat().st_mode)[-3:] == "600"
     assert redact("nothing secret here") == "nothing secret here"
+
+
+def test_customer_commands_mirror_the_ticket_screen(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    assert _run("demo", "--no-open").returncode == 0
+    suggestions = _run("customer", "suggestions")
+    assert suggestions.returncode == 0
+    first = suggestions.stdout.splitlines()[0].split("\t")
+    suggestion_id, customer_a = first[0], first[1]
+    shown = _run("customer", "show", customer_a)
+    assert shown.returncode == 0 and "identity" in shown.stdout and "*" in shown.stdout
+    assert _run("customer", "accept", suggestion_id).returncode == 0
+    merged = _run("customer", "show", customer_a)
+    merge_line = next(line for line in merged.stdout.splitlines() if line.strip().startswith("merge "))
+    assert "active" in merge_line and "gleicher Name und gleiche PLZ" in merge_line
+    merge_id = merge_line.split()[1].rstrip(":")
+    assert _run("customer", "unmerge", merge_id).returncode == 0
+    assert "undone" in _run("customer", "show", customer_a).stdout
+    again = _run("customer", "unmerge", merge_id)
+    assert again.returncode == 2 and "already undone" in again.stderr
+    revealed = _run("customer", "show", customer_a, "--reveal")
+    assert revealed.returncode == 0
+    import sqlite3
+
+    conn = sqlite3.connect(isolated_home.store_path("demo"))
+    actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE actor <> 'sync' ORDER BY id")]
+    assert actions[:2] == ["customer.merge", "customer.unmerge"] and "order.address_revealed" in actions

@@ -179,3 +179,21 @@ def test_ticket_counts_follow_inserts_status_changes_and_deletes(demo_store: Pat
             conn.execute("UPDATE tickets SET channel = 'ebay' WHERE id = (SELECT min(id) FROM tickets)")
             conn.execute("DELETE FROM tickets WHERE id = (SELECT max(id) FROM tickets)")
         assert kept() == truth() and truth()[0] == 119
+
+
+def test_a_version_1_store_with_data_migrates_forward_without_loss(tmp_path: Path) -> None:
+    from deskterm.store.schema import APPLICATION_ID, MIGRATIONS
+
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript(f"BEGIN; {MIGRATIONS[0]} PRAGMA application_id={APPLICATION_ID}; PRAGMA user_version=1; COMMIT;")
+    conn.execute("INSERT INTO accounts(key, channel, name, created_at) VALUES ('mail', 'email', 'Mail', 0)")
+    conn.execute("INSERT INTO customers(display_name, created_at) VALUES ('Erika', 0)")
+    conn.execute("INSERT INTO tickets(account_id, external_id, channel, customer_id, subject, created_at, "
+                 "last_message_at) VALUES (1, 't1', 'email', 1, 'Paket', 0, 0)")
+    conn.close()
+    with Store.open(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION >= 2
+        assert store.conn.execute("SELECT subject, identity_id FROM tickets").fetchall() == [("Paket", None)]
+        assert store.conn.execute("SELECT count(*) FROM customer_merges").fetchone()[0] == 0
+        assert store.pragmas() == REQUIRED_PRAGMAS

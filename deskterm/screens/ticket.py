@@ -33,22 +33,11 @@ from deskterm.store.order_context import (
 )
 from deskterm.widgets.order_panel import PanelData, panel_content
 from deskterm.widgets.rows import STATUS_LABELS, to_display
-from deskterm.widgets.thread_view import thread_content
+from deskterm.widgets.thread_view import ThreadView, thread_blocks
 from deskterm.widgets.timefmt import local_time
 
 THREAD_LIMIT = 200
 PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
-
-
-class ThreadScroll(VerticalScroll, can_focus=True):
-    BINDINGS = [
-        Binding("j,down", "scroll_down", "Runter", show=False),
-        Binding("k,up", "scroll_up", "Hoch", show=False),
-        Binding("g,home", "scroll_home", "Anfang", show=False),
-        Binding("G,end", "scroll_end", "Ende", show=False),
-        Binding("space,pagedown", "page_down", "Seite runter", show=False),
-        Binding("b,pageup", "page_up", "Seite hoch", show=False),
-    ]
 
 
 class TicketScreen(Screen[None]):
@@ -96,8 +85,7 @@ class TicketScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="ticket-header", markup=False)
         with Horizontal(id="ticket-body"):
-            with ThreadScroll(id="thread"):
-                yield Static("", id="thread-body", markup=False)
+            yield ThreadView(id="thread")
             with VerticalScroll(id="order-panel"):
                 yield Static("", id="order-panel-body", markup=False)
         yield KeyBar()
@@ -106,7 +94,7 @@ class TicketScreen(Screen[None]):
         if self.app.size.width < PANEL_MIN_WIDTH:
             self.query_one("#order-panel").add_class("hidden")
         self.load()
-        self.query_one(ThreadScroll).focus()
+        self.query_one(ThreadView).focus()
 
     def load(self) -> None:
         """Bounded reads: the ticket row and its newest THREAD_LIMIT messages."""
@@ -114,8 +102,7 @@ class TicketScreen(Screen[None]):
         self.messages = ticket_messages(self.store.conn, self.ticket_id, limit=THREAD_LIMIT)
         self.query_one("#ticket-header", Static).update(self._header())
         total = self.detail.row.message_count if self.detail else None
-        body = thread_content(self.messages, show_quoted=self.show_quoted, total=total)
-        self.query_one("#thread-body", Static).update(body)
+        self.query_one(ThreadView).set_blocks(thread_blocks(self.messages, show_quoted=self.show_quoted, total=total))
         self.load_panel()
 
     def load_panel(self) -> None:
@@ -155,7 +142,9 @@ class TicketScreen(Screen[None]):
         ]
         if row.order_ref:
             parts.append(f" · Bestellung {row.order_ref}")
-        parts.append((f" · {self.detail.row.message_count} Nachrichten · zuletzt {local_time(row.last_message_at)}"
+        count = self.detail.row.message_count
+        messages = "1 Nachricht" if count == 1 else f"{count} Nachrichten"
+        parts.append((f" · {messages} · zuletzt {local_time(row.last_message_at)}"
                       f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
         return Content.assemble(*parts)
 
@@ -167,7 +156,6 @@ class TicketScreen(Screen[None]):
         self.revealed_orders.clear()
         if self.is_mounted:
             self.load()
-            self.query_one(ThreadScroll).scroll_home(animate=False, immediate=True)
 
     def store_changed(self) -> None:
         self.load()

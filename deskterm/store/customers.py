@@ -225,8 +225,9 @@ def _order_contact_rules(conn: sqlite3.Connection, order_id: int, *, now: int) -
             apply_decision(conn, decide(owner[0], customer, rule, value), now=now)
     if key:
         for (other,) in conn.execute(
-            "SELECT DISTINCT customer_id FROM orders WHERE name_postcode = ? AND customer_id IS NOT NULL "
-            "AND customer_id <> ? LIMIT 5", (key, customer)).fetchall():
+            # `name_postcode <> ''` lets SQLite use the partial index for a bound parameter.
+            "SELECT DISTINCT customer_id FROM orders WHERE name_postcode = ? AND name_postcode <> '' "
+            "AND customer_id IS NOT NULL AND customer_id <> ? LIMIT 5", (key, customer)).fetchall():
             name, postcode = key.split("|", 1)
             apply_decision(conn, decide(other, customer, Rule.NAME_POSTCODE, f"{name.title()}, {postcode}"), now=now)
 

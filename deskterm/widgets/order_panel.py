@@ -7,16 +7,15 @@ masked until the agent reveals it (a keypress that is recorded in the audit log)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-
 from textual.content import Content
 
+from deskterm.domain.format import day, euro, mask
 from deskterm.domain.identity import RULE_LABELS, Rule
 from deskterm.domain.sanitize import clean_line
 from deskterm.model import Channel
 from deskterm.store.customers import MergeRow, SuggestionRow
 from deskterm.store.order_context import CustomerSummary, OrderDetail
-from deskterm.widgets.timefmt import BERLIN, local_time
+from deskterm.widgets.timefmt import local_time
 
 _DIM = "#8b8d98"
 _HEAD = "bold #8da4ef"
@@ -46,23 +45,6 @@ class PanelData:
     suggestions: list[SuggestionRow] = field(default_factory=list)
     link_suggestions: list[tuple[int, str]] = field(default_factory=list)
     address_revealed: bool = False
-
-
-def euro(cents: int, currency: str = "EUR") -> str:
-    """de-DE money: 1.234,56 €."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    symbol = "€" if currency == "EUR" else currency
-    return f"{sign}{euros:,}".replace(",", ".") + f",{rest:02d} {symbol}"
-
-
-def day(epoch: int | None) -> str:
-    return datetime.fromtimestamp(epoch, BERLIN).strftime("%d.%m.%Y") if epoch else "–"
-
-
-def mask(text: str) -> str:
-    """Keep the first letter of each word and every digit: 'Hauptstraße 12' -> 'H********* 12'."""
-    return " ".join(word if word.isdigit() else word[:1] + "*" * (len(word) - 1) for word in text.split())
 
 
 def _channel(value: str) -> str:

@@ -1,13 +1,19 @@
-"""A ticket's whole thread as one block of plain (sanitised) content.
+"""A ticket's thread: sanitised content per message, shown by a lazily wrapping view.
 
-One `Static` holding one `Content` lays out faster than a widget per message, which keeps
-opening a long ticket within a frame or two. Nothing here parses markup: every external
-string goes through the sanitiser and is added as literal text.
+`ThreadView` is a Line-API ScrollView: it wraps a message only when a line of it (or of a
+message below it) is about to be painted, so opening a ticket costs the visible lines,
+not the whole thread. Nothing here parses markup: every external string goes through the
+sanitiser and is added as literal text.
 """
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.content import Content
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
 
 from deskterm.domain.sanitize import clean_line, clean_text
 from deskterm.store.inbox import MessageRow
@@ -17,11 +23,13 @@ _DIRECTION = {"in": ("◀ Kunde", "bold #8da4ef"), "out": ("▶ Antwort", "bold 
 _DIM = "#8b8d98"
 
 
-def thread_content(messages: list[MessageRow], *, show_quoted: bool = False, total: int | None = None) -> Content:
-    parts: list[str | tuple[str, str]] = []
+def thread_blocks(messages: list[MessageRow], *, show_quoted: bool = False, total: int | None = None) -> list[Content]:
+    """One Content per message (plus a note when older messages were not loaded)."""
+    blocks: list[Content] = []
     if total is not None and total > len(messages):
-        parts.append((f"… {total - len(messages)} ältere Nachrichten nicht geladen\n\n", _DIM))
+        blocks.append(Content.assemble((f"… {total - len(messages)} ältere Nachrichten nicht geladen\n", _DIM)))
     for message in messages:
+        parts: list[str | tuple[str, str]] = []
         label, style = _DIRECTION.get(message.direction, ("?", "bold"))
         sender = clean_line(message.sender_name, max_chars=80)
         address = clean_line(message.sender_addr, max_chars=120)
@@ -42,7 +50,83 @@ def thread_content(messages: list[MessageRow], *, show_quoted: bool = False, tot
             else:
                 lines = quoted.count("\n") + 1
                 parts.append((f"\n▸ {lines} zitierte Zeilen ausgeblendet (z zeigt sie)\n", _DIM))
-        parts.append(("─" * 60 + "\n", _DIM))
+        parts.append(("─" * 60, _DIM))
+        blocks.append(Content.assemble(*parts))
     if not messages:
-        parts.append(("Dieses Ticket hat noch keine Nachrichten.", _DIM))
-    return Content.assemble(*parts)
+        blocks.append(Content.assemble(("Dieses Ticket hat noch keine Nachrichten.", _DIM)))
+    return blocks
+
+
+class ThreadView(ScrollView, can_focus=True):
+    """Shows message blocks, wrapping each one the first time it is needed."""
+
+    BINDINGS = [
+        Binding("j,down", "scroll_down", "Runter", show=False),
+        Binding("k,up", "scroll_up", "Hoch", show=False),
+        Binding("g,home", "scroll_home", "Anfang", show=False),
+        Binding("G,end", "scroll_end", "Ende", show=False),
+        Binding("space,pagedown", "page_down", "Seite runter", show=False),
+        Binding("b,pageup", "page_up", "Seite hoch", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._blocks: list[Content] = []
+        self._strips: list[list[Strip] | None] = []
+        self._heights: list[int] = []
+        self._wrap_width = 0
+
+    def set_blocks(self, blocks: list[Content]) -> None:
+        self._blocks = blocks
+        self._wrap_width = 0
+        self._reset()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def _reset(self) -> None:
+        width = max(10, self.scrollable_content_region.width or self.size.width or 80)
+        self._wrap_width = width
+        self._strips = [None] * len(self._blocks)
+        self._heights = [self._estimate(block, width) for block in self._blocks]
+        self._resize()
+
+    @staticmethod
+    def _estimate(block: Content, width: int) -> int:
+        return sum(max(1, -(-len(line) // width)) for line in block.plain.split("\n"))
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._wrap_width, sum(self._heights))
+
+    def on_resize(self) -> None:
+        if self._blocks and self.scrollable_content_region.width != self._wrap_width:
+            self._reset()
+            self.refresh()
+
+    def _wrapped(self, index: int) -> list[Strip]:
+        strips = self._strips[index]
+        if strips is None:
+            strips = Visual.to_strips(self, self._blocks[index], self._wrap_width, None, self.visual_style)
+            self._strips[index] = strips
+            if len(strips) != self._heights[index]:
+                self._heights[index] = len(strips)
+                self.call_later(self._resize)
+        return strips
+
+    def action_scroll_end(self) -> None:
+        """The end needs exact heights: wrap every block, then scroll."""
+        for index in range(len(self._blocks)):
+            self._wrapped(index)
+        self._resize()
+        self.scroll_to(y=max(0, sum(self._heights) - self.scrollable_content_region.height), animate=False,
+                       immediate=True)
+
+    def render_line(self, y: int) -> Strip:
+        target = int(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        top = 0
+        for index in range(len(self._blocks)):
+            strips = self._wrapped(index)  # blocks above are wrapped too, so positions are exact
+            if target < top + len(strips):
+                return strips[target - top].extend_cell_length(width, self.rich_style).crop(0, width)
+            top += len(strips)
+        return Strip.blank(width, self.rich_style)
