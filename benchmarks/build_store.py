@@ -1,6 +1,6 @@
 """Build a benchmark store from the demo world generator.
 
-    python benchmarks/build_store.py --tickets 100000 --mean-messages 10 --out benchmarks/data/w1m.sqlite3
+    python benchmarks/build_store.py --tickets 100000 --mean-messages 11.1 --out benchmarks/data/w1m.sqlite3
 
 Tickets are written in time order (as a live sync would receive them), in chunks of one
 transaction per account, through the same `apply_batch` path the sync engine uses; FTS is
