@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -217,6 +218,23 @@ def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> 
             raise CliError(str(exc)) from None
 
 
+def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm import cli_gdpr
+    from deskterm.domain.retention import RetentionPolicy
+
+    profile = resolve_profile(where, config, args.profile)
+    if profile is None:
+        raise CliError("no profile; pass --profile NAME")
+    with open_store(where, profile) as store:
+        try:
+            if args.command == "audit":
+                return cli_gdpr.run_audit(args, store)
+            policy = RetentionPolicy(invoice_years=config.gdpr.invoice_retention_years)
+            return cli_gdpr.run_gdpr(args, store, policy=policy, actor=config.ui.agent or None)
+        except cli_gdpr.ErasureError as exc:
+            raise CliError(str(exc)) from None
+
+
 def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm.doctor import run_checks
 
@@ -281,6 +299,9 @@ def make_parser() -> argparse.ArgumentParser:
     from deskterm import cli_customers
 
     cli_customers.add_parser(sub)
+    from deskterm import cli_gdpr
+
+    cli_gdpr.add_parsers(sub)
 
     doctor = sub.add_parser("doctor", help="check store, config, keyring and accounts; say what to fix")
     doctor.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
@@ -298,6 +319,8 @@ COMMANDS = {
     "sync": cmd_sync,
     "search": cmd_search,
     "customer": cmd_customer,
+    "gdpr": cmd_gdpr,
+    "audit": cmd_gdpr,
     "doctor": cmd_doctor,
     "paths": cmd_paths,
     "config": cmd_config_init,
@@ -321,3 +344,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head/less that closed early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

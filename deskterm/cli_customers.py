@@ -7,6 +7,7 @@ import getpass
 import time
 from collections.abc import Callable
 
+from deskterm.cli_args import action_parser
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.customers import (
     MergeError,
@@ -30,18 +31,17 @@ def _time(epoch: int | None) -> str:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     customer = sub.add_parser("customer", help="show a customer across channels; merge, unmerge, link orders")
-    customer.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
     actions = customer.add_subparsers(dest="customer_command", metavar="ACTION", required=True)
-    show = actions.add_parser("show", help="identities, orders, merges and recent messages of a customer")
+    show = action_parser(actions, "show", help="identities, orders, merges and recent messages of a customer")
     show.add_argument("customer_id", type=int)
     show.add_argument("--reveal", action="store_true", help="show full shipping addresses (recorded in the audit log)")
-    actions.add_parser("suggestions", help="open 'maybe the same person' suggestions")
+    listing = action_parser(actions, "suggestions", help="open 'maybe the same person' suggestions")
     for name, text in (("accept", "merge the two customers of a suggestion"), ("reject", "keep them apart")):
-        action = actions.add_parser(name, help=text)
+        action = action_parser(actions, name, help=text)
         action.add_argument("suggestion_id", type=int)
-    undo = actions.add_parser("unmerge", help="undo a merge exactly (see 'show' for merge ids)")
+    undo = action_parser(actions, "unmerge", help="undo a merge exactly (see 'show' for merge ids)")
     undo.add_argument("merge_id", type=int)
-    link = actions.add_parser("link", help="answer an order-link suggestion of a ticket")
+    link = action_parser(actions, "link", help="answer an order-link suggestion of a ticket")
     link.add_argument("answer", choices=("accept", "reject"))
     link.add_argument("link_suggestion_id", type=int)
 

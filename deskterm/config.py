@@ -33,6 +33,10 @@ theme = "textual-dark"
 [sync]
 # How often the TUI (and `deskterm sync --watch`) pulls every source, in seconds.
 interval_seconds = 300
+
+[gdpr]
+# Years an erased customer's paid or shipped orders are kept, restricted (HGB §257, AO §147).
+invoice_retention_years = 8
 """
 
 
@@ -56,10 +60,16 @@ class SyncConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GdprConfig:
+    invoice_retention_years: int = 8  # HGB §257, AO §147: accounting records
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     default_profile: str | None = None
     ui: UiConfig = field(default_factory=UiConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
+    gdpr: GdprConfig = field(default_factory=GdprConfig)
     path: Path | None = None
 
 
@@ -67,6 +77,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "": {"default_profile": str},
     "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
+    "gdpr": {"invoice_retention_years": int},
 }
 
 
@@ -103,6 +114,7 @@ def load_config(path: Path) -> Config:
         default_profile=profile,
         ui=UiConfig(**data.get("ui", {})),
         sync=SyncConfig(**data.get("sync", {})),
+        gdpr=GdprConfig(**data.get("gdpr", {})),
         path=path,
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from deskterm.domain.identity import AUTOMATIC, Decision, Rule, decide
 from deskterm.domain.orders import find_order_references
+from deskterm.store.audit import append_audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def merge_customers(conn: sqlite3.Connection, decision: Decision, *, now: int, a
     )
     merge_id = int(cur.lastrowid or 0)
     _audit(conn, now, actor, "customer.merge", f"customer:{keep}",
-           {"merge_id": merge_id, "merged": merge, "rule": str(decision.rule), "reason": decision.reason})
+           {"merge_id": merge_id, "merged": merge, "rule": str(decision.rule)})  # no names: the log is permanent
     return merge_id
 
 
@@ -189,7 +190,8 @@ def _link_orders_from_text(conn: sqlite3.Connection, tickets: list[int]) -> None
             "ORDER BY sent_at, id LIMIT 20", (ticket_id,)))
         candidates: dict[int, str] = {}
         for reference in find_order_references(text):
-            for (order_id,) in conn.execute("SELECT id FROM orders WHERE number = ? LIMIT 3", (reference.number,)):
+            for (order_id,) in conn.execute("SELECT id FROM orders WHERE number = ? AND restricted_reason IS NULL "
+                                            "LIMIT 3", (reference.number,)):
                 candidates.setdefault(int(order_id), reference.number)
         if len(candidates) == 1:
             (order_id, number), = candidates.items()
@@ -252,8 +254,7 @@ def open_suggestions(conn: sqlite3.Connection, customer_id: int) -> list[Suggest
 
 
 def _audit(conn: sqlite3.Connection, now: int, actor: str, action: str, target: str, detail: dict[str, object]) -> None:
-    conn.execute("INSERT INTO audit_log(at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                 (now, actor, action, target, json.dumps(detail, ensure_ascii=False, sort_keys=True)))
+    append_audit(conn, now, actor, action, target, detail)
 
 
 def audit(conn: sqlite3.Connection, now: int, actor: str, action: str, target: str,

@@ -183,15 +183,22 @@ def _apply_pragmas(conn: sqlite3.Connection, path: Path) -> None:
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        script = MIGRATIONS[target - 1]
+        migration = MIGRATIONS[target - 1]
         try:
-            conn.executescript(
-                "BEGIN IMMEDIATE;\n"
-                f"{script}\n"
-                f"PRAGMA application_id={APPLICATION_ID};\n"
-                f"PRAGMA user_version={target};\n"
-                "COMMIT;"
-            )
+            if isinstance(migration, str):
+                conn.executescript(
+                    "BEGIN IMMEDIATE;\n"
+                    f"{migration}\n"
+                    f"PRAGMA application_id={APPLICATION_ID};\n"
+                    f"PRAGMA user_version={target};\n"
+                    "COMMIT;"
+                )
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                migration(conn)
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={target}")
+                conn.execute("COMMIT")
         except sqlite3.Error:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -83,7 +83,8 @@ class TimelineEntry:
 def customer_orders(conn: sqlite3.Connection, customer_id: int) -> list[int]:
     """The customer's order ids, newest first (bounded)."""
     return [r[0] for r in conn.execute(
-        "SELECT id FROM orders WHERE customer_id = ? ORDER BY placed_at DESC, id DESC LIMIT ?",
+        "SELECT id FROM orders WHERE customer_id = ? AND restricted_reason IS NULL "
+        "ORDER BY placed_at DESC, id DESC LIMIT ?",
         (customer_id, MAX_ORDERS))]
 
 
@@ -91,7 +92,8 @@ def order_detail(conn: sqlite3.Connection, order_id: int) -> OrderDetail | None:
     row = conn.execute(
         "SELECT o.id, o.number, a.channel, a.name, o.status, o.placed_at, o.total_cents, o.currency, "
         "o.payment_status, o.ship_to, o.delivery_from, o.delivery_to FROM orders o "
-        "JOIN accounts a ON a.id = o.account_id WHERE o.id = ?", (order_id,)).fetchone()
+        "JOIN accounts a ON a.id = o.account_id WHERE o.id = ? AND o.restricted_reason IS NULL",
+        (order_id,)).fetchone()
     if row is None:
         return None
     detail = OrderDetail(*row[:9], json.loads(row[9] or "{}"), row[10], row[11])
@@ -121,7 +123,8 @@ def customer_summary(conn: sqlite3.Connection, customer_id: int, *, exclude_tick
     if row is None:
         return None
     count, total = conn.execute(
-        "SELECT count(*), coalesce(sum(total_cents), 0) FROM orders WHERE customer_id = ?", (customer_id,)).fetchone()
+        "SELECT count(*), coalesce(sum(total_cents), 0) FROM orders WHERE customer_id = ? "
+        "AND restricted_reason IS NULL", (customer_id,)).fetchone()
     channels = [r[0] for r in conn.execute(
         "SELECT DISTINCT channel FROM tickets WHERE customer_id = ? LIMIT 10", (customer_id,))]
     others = conn.execute(

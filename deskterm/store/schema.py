@@ -6,6 +6,9 @@ transaction together with the new user_version. Never edit a released migration;
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
 APPLICATION_ID = 0x44534B54  # "DSKT": marks a SQLite file as a deskterm store.
 
 _V1 = """
@@ -305,5 +308,53 @@ CREATE TABLE order_link_suggestions (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: GDPR. Legal holds on orders, remembered erasures, the salt for their hashes.
+_V3 = """
+ALTER TABLE orders ADD COLUMN restricted_reason TEXT;
+ALTER TABLE orders ADD COLUMN delete_after INTEGER;
+CREATE INDEX orders_restricted ON orders(delete_after) WHERE restricted_reason IS NOT NULL;
+
+CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO store_meta(key, value) VALUES ('identity_salt', lower(hex(randomblob(32))));
+
+-- An erased identity, as a salted hash only: a sync skips what it sent before erased_at.
+CREATE TABLE erased_identities (
+    hash      TEXT PRIMARY KEY,
+    erased_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Receipts of erasures: counts and held records, never the erased data itself.
+CREATE TABLE erasures (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    receipt TEXT NOT NULL
+);
+"""
+
+
+def statements(script: str) -> list[str]:
+    """Split a script into complete statements (executescript would COMMIT an open transaction)."""
+    result, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                result.append(current.strip())
+            current = ""
+    return result
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    from deskterm.store.audit import migrate_v3_audit_chain
+
+    for statement in statements(_V3):
+        conn.execute(statement)
+    migrate_v3_audit_chain(conn)
+
+Migration = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from deskterm.model import (
 from deskterm.domain.identity import canonical_identity, name_postcode_key, normalize_email, normalize_phone
 from deskterm.store.customers import resolve_touched
 from deskterm.store.db import Store
+from deskterm.store.gdpr import identity_hash
 
 
 def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
@@ -99,18 +100,18 @@ def apply_batch(store: Store, account_id: int, stream: str, batch: Batch, *, now
     result = BatchResult()
     with store.transaction() as conn:
         writer = _BatchWriter(conn, account_id, now)
-        for customer in batch.customers:
-            writer.customer(customer)
-            result.customers += 1
-        for order in batch.orders:
-            writer.order(order)
-            result.orders += 1
-        for ticket in batch.tickets:
-            writer.ticket(ticket)
-            result.tickets += 1
+        latest: dict[str, datetime] = {}
         for message in batch.messages:
-            writer.message(message)
-            result.messages += 1
+            seen = latest.get(message.ticket_external_id)
+            latest[message.ticket_external_id] = message.sent_at if seen is None else max(seen, message.sent_at)
+        for customer in batch.customers:
+            result.customers += writer.customer(customer) is not None
+        for order in batch.orders:
+            result.orders += writer.order(order) is not None
+        for ticket in batch.tickets:
+            result.tickets += writer.ticket(ticket, latest.get(ticket.external_id)) is not None
+        for message in batch.messages:
+            result.messages += writer.message(message) is not None
         writer.refresh_touched_tickets()
         resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now)
         conn.execute(
@@ -132,6 +133,18 @@ class _BatchWriter:
         self.touched_tickets: set[int] = set()
         self.touched_orders: set[int] = set()
         self._ticket_ids: dict[str, int] = {}
+        # Erased identities: records they sent before the erasure are not imported again.
+        self._any_erased = conn.execute("SELECT 1 FROM erased_identities LIMIT 1").fetchone() is not None
+        self._skipped_tickets: dict[str, int] = {}  # external id -> erased_at (0: skip the whole ticket)
+        self._pending_names: dict[tuple[str, str], str] = {}
+
+    def erased_at(self, ref: IdentityRef | None) -> int | None:
+        if ref is None or not self._any_erased:
+            return None
+        kind, value = canonical_identity(ref.kind, ref.value)
+        row = self.conn.execute("SELECT erased_at FROM erased_identities WHERE hash = ?",
+                                (identity_hash(self.conn, kind, value),)).fetchone()
+        return int(row[0]) if row else None
 
     def resolve_identity(self, ref: IdentityRef, display_name: str = "") -> tuple[int, int]:
         """(customer id, identity id) for an identity, creating both when new."""
@@ -141,6 +154,7 @@ class _BatchWriter:
         ).fetchone()
         if row:
             return int(row[0]), int(row[1])
+        display_name = display_name or self._pending_names.get((ref.kind, ref.value), "")
         cur = self.conn.execute(
             "INSERT INTO customers(display_name, created_at) VALUES (?, ?)", (display_name, self.now)
         )
@@ -151,7 +165,11 @@ class _BatchWriter:
         )
         return customer_id, int(cur.lastrowid or 0)
 
-    def customer(self, record: CustomerRecord) -> int:
+    def customer(self, record: CustomerRecord) -> int | None:
+        if self.erased_at(record.key) is not None:
+            # Created later only if this batch brings something dated after the erasure.
+            self._pending_names[canonical_identity(record.key.kind, record.key.value)] = record.display_name
+            return None
         customer_id, _ = self.resolve_identity(record.key, record.display_name)
         if record.display_name:
             self.conn.execute(
@@ -165,7 +183,10 @@ class _BatchWriter:
             )
         return customer_id
 
-    def order(self, record: OrderRecord) -> int:
+    def order(self, record: OrderRecord) -> int | None:
+        erased = self.erased_at(record.customer)
+        if erased is not None and epoch(record.placed_at) < erased:
+            return None
         customer_id, identity_id = self.resolve_identity(record.customer) if record.customer else (None, None)
         ship_to = json.dumps(record.ship_to, sort_keys=True, ensure_ascii=False)
         email = normalize_email(record.buyer_email) or ""
@@ -216,7 +237,14 @@ class _BatchWriter:
         )
         return order_id
 
-    def ticket(self, record: TicketRecord) -> int:
+    def ticket(self, record: TicketRecord, latest_message: datetime | None = None) -> int | None:
+        erased = self.erased_at(record.customer)
+        if erased is not None:
+            newest = max(epoch(record.created_at), epoch(latest_message) if latest_message else 0)
+            if newest < erased:
+                self._skipped_tickets[record.external_id] = 0
+                return None
+            self._skipped_tickets[record.external_id] = erased  # keep only what came after the erasure
         customer_id, identity_id = self.resolve_identity(record.customer) if record.customer else (None, None)
         customer_name = ""
         if customer_id is not None:
@@ -225,7 +253,8 @@ class _BatchWriter:
         order_ref = record.order_ref or ""
         order_id = None
         if order_ref:
-            row = self.conn.execute("SELECT id FROM orders WHERE number = ? ORDER BY id LIMIT 1", (order_ref,)).fetchone()
+            row = self.conn.execute("SELECT id FROM orders WHERE number = ? AND restricted_reason IS NULL "
+                                    "ORDER BY id LIMIT 1", (order_ref,)).fetchone()
             order_id = int(row[0]) if row else None
         created = epoch(record.created_at)
         self.conn.execute(
@@ -265,7 +294,10 @@ class _BatchWriter:
         self._ticket_ids[external_id] = int(row[0])
         return int(row[0])
 
-    def message(self, record: MessageRecord) -> int:
+    def message(self, record: MessageRecord) -> int | None:
+        skipped = self._skipped_tickets.get(record.ticket_external_id)
+        if skipped == 0 or (skipped and epoch(record.sent_at) < skipped):
+            return None
         ticket_id = self._ticket_id(record.ticket_external_id)
         self.conn.execute(
             _MESSAGE_UPSERT,
