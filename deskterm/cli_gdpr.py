@@ -7,6 +7,7 @@ import getpass
 import json
 import sys
 import time
+from pathlib import Path
 
 from deskterm.cli_args import action_parser
 from deskterm.domain.retention import RetentionPolicy
@@ -21,6 +22,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     find = action_parser(actions, "find", help="count everything held about a customer (and customers merged into it)")
     find.add_argument("customer_id", type=int)
     find.add_argument("--json", action="store_true")
+    export = action_parser(actions, "export", help="write a ZIP with everything held about a customer (Art. 15/20)")
+    export.add_argument("customer_id", type=int)
+    export.add_argument("--out", type=Path, required=True, help="where the ZIP goes (written with mode 0600)")
+    export.add_argument("--json", action="store_true")
     erase = action_parser(actions, "erase", help="erase a customer; invoice-relevant orders are restricted, not deleted")
     erase.add_argument("customer_id", type=int)
     erase.add_argument("--dry-run", action="store_true", help="show what would be erased and kept; change nothing")
@@ -40,6 +45,15 @@ def run_gdpr(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy,
     if args.gdpr_command == "find":
         data = find_person(conn, args.customer_id, policy=policy)
         _print(data.as_dict(), as_json=args.json)
+        return 0
+    if args.gdpr_command == "export":
+        from deskterm.store.gdpr_export import export_person
+
+        with store.transaction() as tx:
+            result = export_person(tx, args.customer_id, args.out, now=int(time.time()), actor=actor)
+        _print({"path": str(result.path), "sha256": result.sha256, "files": result.files,
+                "messages": result.messages, "attachments": result.attachments, "orders": result.orders},
+               as_json=args.json)
         return 0
     if args.gdpr_command == "scrub":
         _print(scrub_files(conn, vacuum=args.vacuum), as_json=False)

@@ -27,6 +27,7 @@ from deskterm.model import (
 from deskterm.store.audit import append_audit, verify_audit
 from deskterm.store.db import Store
 from deskterm.store.gdpr import erase_person, plan_erasure, scrub_files
+from deskterm.store.gdpr_export import DATA_SCHEMA, export_person
 from deskterm.store.order_context import customer_orders, order_detail
 from deskterm.store.search import search_tickets
 from deskterm.store.sync_writes import apply_batch, ensure_account
@@ -111,8 +112,12 @@ def test_canary_is_gone_from_every_file_after_erasure(isolated_home, tmp_path: P
             from deskterm.store.customers import merge_customers
 
             merge_customers(conn, decide(customer, other, Rule.SAME_EMAIL, "x"), now=NOW, actor="jana")
-        assert _scan(path.parent), "the marker must be on disk before the erasure"
+        exports = tmp_path / "exports"
+        with store.transaction() as conn:
+            export_person(conn, customer, exports / "auskunft.zip", now=NOW, actor="admin")
+        assert _scan(path.parent) and _scan(exports), "the marker must be on disk before the erasure"
         plan = plan_erasure(store.conn, customer)
+        assert plan.data.exports == 1
         assert sorted(plan.data.tickets.items()) == [("amazon", 1), ("email", 1)] and plan.data.messages == 6
         assert plan.held_orders == []
         with store.transaction() as conn:
@@ -229,3 +234,45 @@ def test_changing_one_audit_entry_is_detected_and_named(isolated_home) -> None: 
     bad = subprocess.run([sys.executable, "-m", "deskterm", "audit", "verify", "--profile", "shop"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "entry 3 was changed" in bad.stderr
+
+
+def test_export_zip_validates(tmp_path: Path) -> None:
+    import email
+    import email.policy
+    import zipfile
+
+    import jsonschema
+
+    path = tmp_path / "s.sqlite3"
+    with Store.open(path) as store:
+        _load(store, _canary_batches(), now=NOW)
+        customer = store.conn.execute("SELECT customer_id FROM identities WHERE kind = 'email'").fetchone()[0]
+        with store.transaction() as conn:
+            result = export_person(conn, customer, tmp_path / "out" / "export.zip", now=NOW, actor="admin")
+        assert oct(result.path.stat().st_mode)[-3:] == "600"
+        assert store.conn.execute("SELECT action FROM audit_log").fetchall()[-1] == ("gdpr.export",)
+    with zipfile.ZipFile(result.path) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        listed = {entry["path"] for entry in manifest["files"]}
+        assert listed == names - {"manifest.json"}
+        for entry in manifest["files"]:
+            content = archive.read(entry["path"])
+            assert hashlib.sha256(content).hexdigest() == entry["sha256"] and len(content) == entry["bytes"]
+        data = json.loads(archive.read("data.json"))
+        schema = json.loads(archive.read("schema/data.schema.json"))
+        assert schema == DATA_SCHEMA
+        jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+        assert len(data["messages"]) == 3 and len(data["orders"]) == 1
+        emls = [n for n in names if n.endswith(".eml")]
+        assert len(emls) == 3
+        for name in emls:
+            parsed = email.message_from_bytes(archive.read(name), policy=email.policy.default)
+            assert not parsed.defects and CANARY in parsed.get_content() and parsed["Message-ID"]
+        attachments = [n for n in names if n.startswith("attachments/")]
+        assert len(attachments) == 1 and archive.read(attachments[0]) == f"Anhang {CANARY} Inhalt".encode()
+        letter = archive.read("Anschreiben.txt").decode()
+        for words in ("Art. 15", "Art. 20", "Zwecke", "Empfänger", "Speicherdauer", "Rechte", "Purposes",
+                      "Recipients", "Retention", "rights"):
+            assert words in letter
+        assert "messages.csv" in " ".join(names) and archive.read("csv/messages.csv").count(b"\n") >= 4

@@ -13,8 +13,10 @@ conversations while new contact after the erasure is still accepted.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from deskterm.domain.retention import RetentionPolicy
 from deskterm.store.audit import append_audit
@@ -45,6 +47,7 @@ class PersonData:
     merges: int = 0
     suggestions: int = 0
     audit_entries: int = 0
+    exports: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -119,6 +122,7 @@ def find_person(conn: sqlite3.Connection, customer_id: int, *, policy: Retention
     data.suggestions = conn.execute(
         f"SELECT count(*) FROM merge_suggestions WHERE customer_a IN ({m}) OR customer_b IN ({m})",
         group * 2).fetchone()[0]
+    data.exports = len(_exports_of(conn, group))
     targets = [f"customer:{c}" for c in group] + [f"ticket:{i}" for i in tickets] + [f"order:{i}" for i in order_ids]
     data.audit_entries = sum(
         conn.execute(f"SELECT count(*) FROM audit_log WHERE target IN ({_marks(chunk)})", chunk).fetchone()[0]
@@ -146,6 +150,12 @@ def plan_erasure(conn: sqlite3.Connection, customer_id: int, *, policy: Retentio
     return ErasurePlan(group, data, held, deleted, tickets, [tuple(r) for r in identities])
 
 
+def _exports_of(conn: sqlite3.Connection, group: list[int]) -> list[tuple[int, str]]:
+    members = set(group)
+    return [(export_id, path) for export_id, customers, path in conn.execute("SELECT id, customers, path FROM exports")
+            if members & set(json.loads(customers))]
+
+
 def identity_hash(conn: sqlite3.Connection, kind: str, value: str) -> str:
     salt = conn.execute("SELECT value FROM store_meta WHERE key = 'identity_salt'").fetchone()[0]
     return hashlib.sha256(f"{salt}\0{kind}\0{value}".encode()).hexdigest()
@@ -170,10 +180,15 @@ def erase_person(conn: sqlite3.Connection, plan: ErasurePlan, *, now: int, actor
         conn.execute("UPDATE orders SET customer_id = NULL, identity_id = NULL, buyer_email = '', buyer_phone = '', "
                      "name_postcode = '', restricted_reason = ?, delete_after = ? WHERE id = ?",
                      (reason, delete_after, order_id))
+    exports = _exports_of(conn, group)
+    for export_id, path in exports:  # the ZIPs deskterm wrote for this person go too
+        Path(path).unlink(missing_ok=True)
+        conn.execute("DELETE FROM exports WHERE id = ?", (export_id,))
     conn.execute(f"DELETE FROM customer_merges WHERE kept IN ({m}) OR merged IN ({m})", group * 2)
     conn.execute(f"UPDATE customers SET merged_into = NULL WHERE id IN ({m})", group)
     conn.execute(f"DELETE FROM customers WHERE id IN ({m})", group)  # identities and suggestions cascade
     receipt = plan.receipt()
+    receipt["erased"]["exports"] = len(exports)  # type: ignore[index]
     cur = conn.execute("INSERT INTO erasures(at, actor, receipt) VALUES (?, ?, ?)",
                        (now, actor, _json(receipt)))
     receipt["erasure_id"] = int(cur.lastrowid or 0)
@@ -197,6 +212,4 @@ def scrub_files(conn: sqlite3.Connection, *, vacuum: bool = False) -> dict[str, 
 
 
 def _json(value: object) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -326,6 +326,16 @@ CREATE TABLE erased_identities (
     erased_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- Exports made for a data-subject request; erasing the person deletes these files too.
+CREATE TABLE exports (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    customers TEXT NOT NULL,
+    path      TEXT NOT NULL,
+    sha256    TEXT NOT NULL
+);
+
 -- Receipts of erasures: counts and held records, never the erased data itself.
 CREATE TABLE erasures (
     id      INTEGER PRIMARY KEY,
