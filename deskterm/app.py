@@ -80,6 +80,7 @@ class DesktermApp(App[None]):
         demo_factory: Callable[[], Path] | None = None,
         setup_text: str = "",
         poll_seconds: float = POLL_SECONDS,
+        export_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.store = store
@@ -90,6 +91,7 @@ class DesktermApp(App[None]):
         self.demo_factory = demo_factory
         self.setup_text = setup_text
         self.poll_seconds = poll_seconds
+        self.export_dir = export_dir or Path.home() / "deskterm-exporte"
         self.inbox: InboxScreen | None = None
         self._ticket_screen: TicketScreen | None = None
         self._data_version = -1
@@ -234,6 +236,17 @@ class DesktermApp(App[None]):
         self.notify(message.label, markup=False, timeout=2)
         self.poll_store()
 
+    def action_gdpr(self) -> None:
+        """The GDPR centre: requests, flags, find, export, erase, retention."""
+        from deskterm.domain.retention import RetentionPolicy
+        from deskterm.screens.gdpr import GdprScreen
+
+        if self.store is None:
+            return
+        policy = RetentionPolicy(invoice_years=self.config.gdpr.invoice_retention_years,
+                                 ticket_years=self.config.gdpr.ticket_retention_years)
+        self.push_screen(GdprScreen(store=self.store, policy=policy, export_dir=self.export_dir, clock=self.clock))
+
     def open_ticket_from_timeline(self, ticket_id: int) -> None:
         """The timeline sits on the ticket screen: switch that screen to the chosen ticket."""
         if self._ticket_screen is not None and self.screen is self._ticket_screen:
@@ -259,8 +272,10 @@ class DesktermApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen"}.get(
-            type(self.screen), "deskterm")
+        from deskterm.screens.gdpr import GdprScreen
+
+        title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen",
+                 GdprScreen: "DSGVO-Zentrale"}.get(type(self.screen), "deskterm")
         self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
@@ -268,6 +283,8 @@ class DesktermApp(App[None]):
         yield SystemCommand("Hilfe: Tasten dieses Bildschirms", "Zeigt alle Tasten (?)", self.action_help)
         if self.store is not None:
             yield SystemCommand("Sync: alle Konten jetzt abrufen", "Startet einen Abgleich (s)", self.action_sync)
+        if self.store is not None:
+            yield SystemCommand("DSGVO-Zentrale", "Anfragen, Auskunft, Export, Löschung (D)", self.action_gdpr)
         if isinstance(screen, InboxScreen):
             yield SystemCommand("Suche: Volltext", "Tickets durchsuchen (/)", screen.action_search)
             yield SystemCommand("Ansicht: nur offene / alle", "Filter umschalten (o)", screen.action_toggle_open)

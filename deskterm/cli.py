@@ -67,6 +67,7 @@ def build_app(
         demo_factory=lambda: create_demo_profile(where),
         setup_text=SETUP_TEXT.format(config=where.config_file),
         poll_seconds=poll_seconds,
+        export_dir=where.data_dir / "exports",
     )
 
 
@@ -229,9 +230,10 @@ def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
         try:
             if args.command == "audit":
                 return cli_gdpr.run_audit(args, store)
-            policy = RetentionPolicy(invoice_years=config.gdpr.invoice_retention_years)
+            policy = RetentionPolicy(invoice_years=config.gdpr.invoice_retention_years,
+                                     ticket_years=config.gdpr.ticket_retention_years)
             return cli_gdpr.run_gdpr(args, store, policy=policy, actor=config.ui.agent or None)
-        except cli_gdpr.ErasureError as exc:
+        except (cli_gdpr.ErasureError, cli_gdpr.RegisterError) as exc:
             raise CliError(str(exc)) from None
 
 

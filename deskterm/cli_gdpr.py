@@ -10,7 +10,30 @@ import time
 from pathlib import Path
 
 from deskterm.cli_args import action_parser
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from deskterm.domain.format import day
+from deskterm.domain.gdpr_requests import RequestKind, due_at
 from deskterm.domain.retention import RetentionPolicy
+from deskterm.store.audit import append_audit
+from deskterm.store.gdpr_register import (
+    RegisterError,
+    close_request,
+    dismiss_flag,
+    extend_request,
+    has_consent,
+    open_flags,
+    open_requests,
+    plan_retention,
+    record_consent,
+    register_from_flag,
+    register_request,
+    reminders,
+    run_retention,
+    verify_requester,
+    withdraw_consent,
+)
 from deskterm.store.audit import verify_audit
 from deskterm.store.db import Store
 from deskterm.store.gdpr import ErasureError, erase_person, find_person, plan_erasure, scrub_files
@@ -32,6 +55,27 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     erase.add_argument("--yes", action="store_true", help="really erase (required unless --dry-run)")
     erase.add_argument("--vacuum", action="store_true", help="also VACUUM the store (slow on a big store)")
     erase.add_argument("--json", action="store_true")
+    requests = action_parser(actions, "requests", help="open data-subject requests (due dates) and flagged messages")
+    requests.add_argument("--json", action="store_true")
+    request = action_parser(actions, "request", help="register and handle a data-subject request")
+    request.add_argument("step", choices=("add", "from-flag", "dismiss-flag", "extend", "verify", "done", "reject"))
+    request.add_argument("id", type=int, help="customer id (add), ticket id (from-flag, dismiss-flag), request id")
+    request.add_argument("--kind", choices=[str(k) for k in RequestKind], help="with add")
+    request.add_argument("--received", help="with add: date received, YYYY-MM-DD (default today)")
+    request.add_argument("--reason", default="", help="with extend: why more time is needed")
+    request.add_argument("--evidence", default="", help="with verify: how the identity was checked")
+    request.add_argument("--failed", action="store_true", help="with verify: the identity could not be verified")
+    consent = action_parser(actions, "consent", help="record, withdraw or check a customer's consent")
+    consent.add_argument("step", choices=("add", "withdraw", "check"))
+    consent.add_argument("customer_id", type=int)
+    consent.add_argument("--purpose", required=True, help="e.g. feedback, marketing")
+    consent.add_argument("--text", default="", help="with add: the wording agreed to")
+    consent.add_argument("--version", default="1", help="with add: version of that wording")
+    consent.add_argument("--channel", default="", help="with add: where it was given")
+    consent.add_argument("--evidence", default="", help="with add: proof (message id, form, ...)")
+    retention = action_parser(actions, "retention", help="preview (or --run) deletion of data past its retention")
+    retention.add_argument("--run", action="store_true")
+    retention.add_argument("--json", action="store_true")
     scrub = action_parser(actions, "scrub", help="purge deleted text from the search index and empty the WAL")
     scrub.add_argument("--vacuum", action="store_true")
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
@@ -42,10 +86,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 def run_gdpr(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy, actor: str | None) -> int:
     actor = actor or getpass.getuser()
     conn = store.conn
+    now = int(time.time())
     if args.gdpr_command == "find":
         data = find_person(conn, args.customer_id, policy=policy)
+        with store.transaction() as tx:  # viewing a person's full data is itself recorded
+            append_audit(tx, now, actor, "gdpr.viewed", f"customer:{data.customers[0]}")
         _print(data.as_dict(), as_json=args.json)
         return 0
+    if args.gdpr_command in ("requests", "request", "consent", "retention"):
+        return _register(args, store, policy=policy, actor=actor, now=now)
     if args.gdpr_command == "export":
         from deskterm.store.gdpr_export import export_person
 
@@ -77,6 +126,59 @@ def run_gdpr(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy,
     return 0
 
 
+def _register(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy, actor: str, now: int) -> int:
+    conn = store.conn
+    if args.gdpr_command == "requests":
+        due_soon, overdue, flags = reminders(conn, now)
+        _print({"due_within_7_days": due_soon, "overdue": overdue,
+                "requests": [{**asdict(r), "due": day(r.due_at), "received": day(r.received_at)}
+                             for r in open_requests(conn)],
+                "flags": [{**asdict(f), "received": day(f.received_at)} for f in open_flags(conn)]}, as_json=args.json)
+        return 0
+    if args.gdpr_command == "retention":
+        plan = plan_retention(conn, now, policy)
+        if not args.run:
+            _print({"preview": True, **plan.as_dict()}, as_json=args.json)
+            return 0
+        with store.transaction() as tx:
+            summary = run_retention(tx, plan, now=now, actor=actor)
+        _print({"deleted": summary, "scrub": scrub_files(conn)}, as_json=args.json)
+        return 0
+    with store.transaction() as tx:
+        if args.gdpr_command == "consent":
+            if args.step == "add":
+                print(f"consent {record_consent(tx, args.customer_id, purpose=args.purpose, text=args.text, version=args.version, channel=args.channel, evidence=args.evidence, now=now, actor=actor)} recorded")
+            elif args.step == "withdraw":
+                print(f"{withdraw_consent(tx, args.customer_id, args.purpose, now=now, actor=actor)} consent(s) withdrawn")
+            else:
+                given = has_consent(tx, args.customer_id, args.purpose)
+                print("consent given" if given else "no consent")
+                return 0 if given else 1
+            return 0
+        if args.step == "add":
+            if not args.kind:
+                raise RegisterError("add needs --kind")
+            received = int(datetime.strptime(args.received, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()) \
+                if args.received else now
+            request_id = register_request(tx, args.kind, received_at=received, now=now, actor=actor,
+                                          customer_id=args.id)
+            print(f"request {request_id} registered, due {day(due_at(received))}")
+        elif args.step == "from-flag":
+            print(f"request {register_from_flag(tx, args.id, now=now, actor=actor)} registered")
+        elif args.step == "dismiss-flag":
+            dismiss_flag(tx, args.id, now=now, actor=actor)
+            print(f"flag on ticket {args.id} dismissed")
+        elif args.step == "extend":
+            print(f"request {args.id} now due {day(extend_request(tx, args.id, args.reason, now=now, actor=actor))}")
+        elif args.step == "verify":
+            verify_requester(tx, args.id, verified=not args.failed, evidence=args.evidence, now=now, actor=actor)
+            print(f"request {args.id}: identity {'not ' if args.failed else ''}verified")
+        else:
+            close_request(tx, args.id, done=args.step == "done", now=now, actor=actor)
+            print(f"request {args.id} {args.step}")
+    return 0
+
+
 def run_audit(args: argparse.Namespace, store: Store) -> int:
     check = verify_audit(store.conn)
     if check.ok:
@@ -94,4 +196,4 @@ def _print(value: dict[str, object], *, as_json: bool) -> None:
         print(f"{key}: {json.dumps(item, ensure_ascii=False) if isinstance(item, (dict, list)) else item}")
 
 
-__all__ = ["ErasureError", "add_parsers", "run_audit", "run_gdpr"]
+__all__ = ["ErasureError", "RegisterError", "add_parsers", "run_audit", "run_gdpr"]

@@ -37,6 +37,8 @@ interval_seconds = 300
 [gdpr]
 # Years an erased customer's paid or shipped orders are kept, restricted (HGB §257, AO §147).
 invoice_retention_years = 8
+# Years after which resolved tickets are deleted by 'deskterm gdpr retention --run' (0: keep).
+ticket_retention_years = 6
 """
 
 
@@ -62,6 +64,7 @@ class SyncConfig:
 @dataclass(frozen=True, slots=True)
 class GdprConfig:
     invoice_retention_years: int = 8  # HGB §257, AO §147: accounting records
+    ticket_retention_years: int = 6  # resolved conversations (commercial letters); 0 = keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "": {"default_profile": str},
     "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
-    "gdpr": {"invoice_retention_years": int},
+    "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int},
 }
 
 

@@ -15,7 +15,12 @@ from tests.conftest import FROZEN_NOW
 SIZE = (160, 48)
 
 
+FIXED_WHERE = Locations(Path("/home/agent/.local/share/deskterm"), Path("/home/agent/.config/deskterm"),
+                        Path("/home/agent/.local/state/deskterm"))  # fixed: some screens show these paths
+
+
 def _app(store_path: Path | None, where):  # type: ignore[no-untyped-def]
+    where = where or FIXED_WHERE
     store = Store.open(store_path, create=False) if store_path else None
     return build_app(store=store, profile="demo" if store else None, config=Config(), where=where,
                      clock=lambda: FROZEN_NOW, poll_seconds=3600)
@@ -60,6 +65,24 @@ def test_help(snap_compare, demo_store: Path, isolated_home) -> None:  # type: i
 
 
 def test_welcome(snap_compare) -> None:  # type: ignore[no-untyped-def]
-    where = Locations(Path("/home/agent/.local/share/deskterm"), Path("/home/agent/.config/deskterm"),
-                      Path("/home/agent/.local/state/deskterm"))  # fixed: the screen shows the config path
-    assert snap_compare(_app(None, where), terminal_size=SIZE, press=["a"])
+    assert snap_compare(_app(None, FIXED_WHERE), terminal_size=SIZE, press=["a"])
+
+
+def test_gdpr_centre(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_gdpr_register import _store_with_request
+
+    _store_with_request(tmp_path / "g.sqlite3").close()
+
+    async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("D")
+        for _ in range(100):
+            if "Gespeichert zu Kunde" in str(pilot.app.screen.query_one("#gdpr-detail-body").render()):
+                break
+            await pilot.pause(0.02)
+        await _no_blink(pilot)
+
+    assert snap_compare(_app(tmp_path / "g.sqlite3", None), terminal_size=SIZE, run_before=settle)
+
+
+def test_timeline(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["enter", "t"])

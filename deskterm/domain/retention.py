@@ -19,6 +19,9 @@ HOLD_REASON = "Aufbewahrungspflicht Buchungsbeleg (HGB §257, AO §147)"
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
     invoice_years: int = 8
+    # Resolved conversations are commercial letters for many sellers: 6 years (HGB §257).
+    # 0 keeps them until someone asks for erasure.
+    ticket_years: int = 6
 
     def hold(self, *, status: str, payment_status: str, placed_at: int) -> tuple[str, int] | None:
         """(reason, delete-after epoch) when the order must be kept, else None."""

@@ -18,6 +18,7 @@ from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
 from deskterm.model import Channel
 from deskterm.store.db import Store
+from deskterm.store.gdpr_register import reminders
 from deskterm.store.inbox import channel_counts
 from deskterm.store.search import QueryError, search_tickets
 from deskterm.widgets.rows import IdRows, InboxRows
@@ -67,6 +68,7 @@ class InboxScreen(Screen[None]):
         Binding("escape", "clear_search", "Alle Tickets", show=False),
         Binding("o", "toggle_open", "Nur offene", id="inbox.open_only"),
         Binding("s", "app.sync", "Sync", id="inbox.sync"),
+        Binding("D", "app.gdpr", "DSGVO", id="inbox.gdpr"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
         Binding("q", "app.quit", "Beenden", id="quit"),
@@ -131,6 +133,12 @@ class InboxScreen(Screen[None]):
             parts.append(f"{total} {label}")
             if per_channel:
                 parts.append((f"   offen je Kanal: {per_channel}", "#8b8d98"))
+            due_soon, overdue, flags = reminders(self.store.conn, int(self.clock()))
+            if due_soon or overdue or flags:
+                parts.append(("   DSGVO: ", "bold #ffc53d"))
+                notes = [f"{overdue} überfällig" if overdue else "", f"{due_soon} fällig ≤ 7 Tage" if due_soon else "",
+                         f"{flags} Anfrage(n) erkannt" if flags else ""]
+                parts.append((" · ".join(n for n in notes if n) + " (D)", "#ffc53d"))
         self.query_one("#inbox-title", Static).update(Content.assemble(*parts))
 
     def store_changed(self) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from deskterm.domain.identity import AUTOMATIC, Decision, Rule, decide
 from deskterm.domain.orders import find_order_references
 from deskterm.store.audit import append_audit
+from deskterm.store.gdpr_register import flag_requests
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def answer_link_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, acce
 def resolve_touched(conn: sqlite3.Connection, *, tickets: Iterable[int], orders: Iterable[int], now: int) -> None:
     """Link tickets to orders named in their messages, then apply the identity rules."""
     tickets = sorted(tickets)
+    flag_requests(conn, tickets)
     _link_orders_from_text(conn, tickets)
     _link_customers_by_order(conn, tickets, now=now, actor="sync")
     for order_id in sorted(orders):

@@ -48,6 +48,8 @@ class PersonData:
     suggestions: int = 0
     audit_entries: int = 0
     exports: int = 0
+    requests: int = 0
+    consents: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -123,6 +125,8 @@ def find_person(conn: sqlite3.Connection, customer_id: int, *, policy: Retention
         f"SELECT count(*) FROM merge_suggestions WHERE customer_a IN ({m}) OR customer_b IN ({m})",
         group * 2).fetchone()[0]
     data.exports = len(_exports_of(conn, group))
+    data.requests = conn.execute(f"SELECT count(*) FROM gdpr_requests WHERE customer_id IN ({m})", group).fetchone()[0]
+    data.consents = conn.execute(f"SELECT count(*) FROM consents WHERE customer_id IN ({m})", group).fetchone()[0]
     targets = [f"customer:{c}" for c in group] + [f"ticket:{i}" for i in tickets] + [f"order:{i}" for i in order_ids]
     data.audit_entries = sum(
         conn.execute(f"SELECT count(*) FROM audit_log WHERE target IN ({_marks(chunk)})", chunk).fetchone()[0]

@@ -336,6 +336,47 @@ CREATE TABLE exports (
     sha256    TEXT NOT NULL
 );
 
+-- Data-subject requests (Art. 15-21) and what the sync noticed in buyer messages.
+CREATE TABLE gdpr_requests (
+    id                    INTEGER PRIMARY KEY,
+    kind                  TEXT NOT NULL CHECK (kind IN ('access', 'portability', 'erasure', 'rectification',
+                                                        'objection')),
+    customer_id           INTEGER REFERENCES customers(id) ON DELETE SET NULL,
+    ticket_id             INTEGER REFERENCES tickets(id) ON DELETE SET NULL,
+    received_at           INTEGER NOT NULL,
+    due_at                INTEGER NOT NULL,
+    extension_reason      TEXT,
+    verification          TEXT NOT NULL DEFAULT 'pending' CHECK (verification IN ('pending', 'verified', 'failed')),
+    verification_evidence TEXT NOT NULL DEFAULT '',
+    status                TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'rejected')),
+    closed_at             INTEGER
+);
+CREATE INDEX gdpr_requests_open ON gdpr_requests(status, due_at);
+
+CREATE TABLE gdpr_flags (
+    ticket_id  INTEGER PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    phrase     TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'registered', 'dismissed'))
+);
+CREATE INDEX gdpr_flags_open ON gdpr_flags(status);
+
+-- Consent for processing that needs it (feedback requests, marketing): what was agreed to,
+-- in which wording and version, where, when, with what evidence, and its withdrawal.
+CREATE TABLE consents (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+    purpose      TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    given_at     INTEGER NOT NULL,
+    evidence     TEXT NOT NULL DEFAULT '',
+    withdrawn_at INTEGER
+);
+CREATE INDEX consents_customer ON consents(customer_id, purpose);
+
 -- Receipts of erasures: counts and held records, never the erased data itself.
 CREATE TABLE erasures (
     id      INTEGER PRIMARY KEY,
