@@ -290,6 +290,11 @@ class DesktermApp(App[None]):
             yield SystemCommand("Ansicht: nur offene / alle", "Filter umschalten (o)", screen.action_toggle_open)
             yield SystemCommand("Ticket öffnen", "Ausgewähltes Ticket öffnen (Enter)", screen.ticket_list.action_open)
         if isinstance(screen, TicketScreen):
+            from deskterm.domain.gdpr_requests import REQUEST_LABELS
+
+            for kind, label in REQUEST_LABELS.items():
+                yield SystemCommand(f"DSGVO-Anfrage anlegen: {label}", "aus diesem Ticket, Frist ein Monat",
+                                    lambda kind=kind: screen.register_gdpr_request(str(kind)))
             yield SystemCommand("Zitate ein/aus", "Zitierten Verlauf zeigen (z)", screen.action_toggle_quoted)
             yield SystemCommand("Zurück zum Posteingang", "(q, Esc)", screen.action_back)
         if isinstance(screen, WelcomeScreen):

@@ -59,7 +59,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     requests.add_argument("--json", action="store_true")
     request = action_parser(actions, "request", help="register and handle a data-subject request")
     request.add_argument("step", choices=("add", "from-flag", "dismiss-flag", "extend", "verify", "done", "reject"))
-    request.add_argument("id", type=int, help="customer id (add), ticket id (from-flag, dismiss-flag), request id")
+    request.add_argument("id", type=int, help="customer id (add; with --ticket a ticket id), ticket id (from-flag, "
+                                              "dismiss-flag), request id (the other steps)")
+    request.add_argument("--ticket", action="store_true", help="with add: ID is the ticket the request came in")
     request.add_argument("--kind", choices=[str(k) for k in RequestKind], help="with add")
     request.add_argument("--received", help="with add: date received, YYYY-MM-DD (default today)")
     request.add_argument("--reason", default="", help="with extend: why more time is needed")
@@ -161,7 +163,7 @@ def _register(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy
             received = int(datetime.strptime(args.received, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()) \
                 if args.received else now
             request_id = register_request(tx, args.kind, received_at=received, now=now, actor=actor,
-                                          customer_id=args.id)
+                                          **({"ticket_id": args.id} if args.ticket else {"customer_id": args.id}))
             print(f"request {request_id} registered, due {day(due_at(received))}")
         elif args.step == "from-flag":
             print(f"request {register_from_flag(tx, args.id, now=now, actor=actor)} registered")

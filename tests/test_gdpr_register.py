@@ -176,3 +176,24 @@ async def test_gdpr_screen_from_flag_to_erasure(tmp_path: Path) -> None:
         assert store.conn.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
         assert store.conn.execute("SELECT count(*) FROM orders WHERE restricted_reason IS NOT NULL").fetchone()[0] == 1
         assert verify_audit(store.conn).ok
+
+
+async def test_a_request_can_be_registered_from_any_ticket_via_the_palette(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    _store_with_request(path).close()
+    app = build_app(store=Store.open(path, create=False), profile="t", config=Config(ui=UiConfig(agent="jana")),
+                    where=Locations(tmp_path / "d", tmp_path / "c", tmp_path / "s"), clock=lambda: FROZEN_NOW,
+                    poll_seconds=3600)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        commands["DSGVO-Anfrage anlegen: Berichtigung (Art. 16)"].callback()
+        deadline = time.monotonic() + 5
+        while not open_requests(app.store.conn):  # type: ignore[union-attr]
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+    with Store.open(path, create=False) as store:
+        request = open_requests(store.conn)[0]
+        assert request.kind == "rectification" and request.ticket_id is not None and request.customer_id is not None
+        assert request.due_at == add_months(int(FROZEN_NOW), 1)

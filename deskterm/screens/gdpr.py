@@ -27,6 +27,7 @@ from deskterm.domain.format import day
 from deskterm.domain.gdpr_requests import REQUEST_LABELS, RequestKind
 from deskterm.domain.retention import RetentionPolicy
 from deskterm.domain.sanitize import clean_line
+from deskterm.store.audit import append_audit
 from deskterm.store.db import Store
 from deskterm.store.gdpr import ErasurePlan, erase_person, find_person, plan_erasure, scrub_files
 from deskterm.store.gdpr_export import export_person
@@ -85,6 +86,7 @@ class GdprScreen(Screen[None]):
         Binding("x", "export", "Export", id="gdpr.export"),
         Binding("E", "erase_preview", "Löschen…", id="gdpr.erase"),
         Binding("y", "confirm", "Bestätigen", show=False, id="gdpr.confirm"),
+        Binding("Y", "confirm(True)", "Bestätigen, danach VACUUM", show=False, id="gdpr.confirm_vacuum"),
         Binding("e", "extend", "Verlängern", show=False, id="gdpr.extend"),
         Binding("c", "close(True)", "Erledigt", show=False, id="gdpr.done"),
         Binding("r", "close(False)", "Ablehnen", show=False, id="gdpr.reject"),
@@ -109,7 +111,7 @@ class GdprScreen(Screen[None]):
         self.export_dir = export_dir
         self.clock = clock
         self.items: list[Item] = []
-        self.pending: Callable[[], None] | None = None
+        self.pending: Callable[[bool], None] | None = None  # what y (False) or Y (True: then VACUUM) confirms
         self._shown_index: int | None = None
         self.prompt_action: Callable[[str], None] | None = None
 
@@ -186,6 +188,8 @@ class GdprScreen(Screen[None]):
     def find_worker(self, customer_id: int) -> None:
         with Store.open(self.store.path, create=False) as store:
             data = find_person(store.conn, customer_id, policy=self.policy)
+            with store.transaction() as conn:  # viewing a person's full data is recorded
+                append_audit(conn, self._now(), self.actor, "gdpr.viewed", f"customer:{data.customers[0]}")
         parts: list[str | tuple[str, str]] = [(f"Gespeichert zu Kunde {customer_id}\n", _HEAD)]
         if len(data.customers) > 1:
             parts.append((f"zusammengeführt aus {len(data.customers)} Kundenkonten\n", _DIM))
@@ -303,15 +307,16 @@ class GdprScreen(Screen[None]):
         text += f"Wird eingeschränkt aufbewahrt: {len(kept)} Bestellungen\n"  # type: ignore[arg-type]
         for entry in kept[:10]:  # type: ignore[index]
             text += f"  {clean_line(entry['order'])}: bis {day(entry['delete_after'])} ({entry['reason']})\n"
-        self._detail(Content.assemble(*lines, text, ("\ny löscht endgültig · Esc bricht ab", _WARN)))
+        self._detail(Content.assemble(*lines, text, ("\ny löscht endgültig · Y löscht und komprimiert die Datei "
+                                                     "(VACUUM, langsam) · Esc bricht ab", _WARN)))
         now, actor, policy = self._now(), self.actor, self.policy
 
-        def erase() -> None:
+        def erase(vacuum: bool) -> None:
             def change(store: Store) -> Content:
                 with store.transaction() as conn:
                     fresh = plan_erasure(conn, item.customer_id or 0, policy=policy)
                     done = erase_person(conn, fresh, now=now, actor=actor)
-                scrub = scrub_files(store.conn)
+                scrub = scrub_files(store.conn, vacuum=vacuum)
                 return Content(f"Gelöscht. Beleg Nr. {done['erasure_id']}: {json.dumps(done['erased'])}\n"
                                f"Aufbewahrt: {len(done['kept'])} Bestellungen. Suchindex bereinigt, WAL geleert: "  # type: ignore[arg-type]
                                f"{'ja' if scrub['wal_truncated'] else 'nein (anderer Leser aktiv)'}")
@@ -329,13 +334,13 @@ class GdprScreen(Screen[None]):
                                        else "\n\nNichts ist abgelaufen.", _WARN)))
         if any(summary.values()):
             now, actor = self._now(), self.actor
-            self.pending = lambda: self.write_worker("Aufbewahrung angewendet", lambda s: _tx(
+            self.pending = lambda vacuum: self.write_worker("Aufbewahrung angewendet", lambda s: _tx(
                 s, lambda c: Content(f"Gelöscht: {run_retention(c, plan, now=now, actor=actor)}")))
 
-    def action_confirm(self) -> None:
+    def action_confirm(self, vacuum: bool = False) -> None:
         action, self.pending = self.pending, None
-        if action:
-            action()
+        if action is not None:
+            action(vacuum)
 
 
 def _tx(store: Store, change: Callable[[object], object]) -> Content | None:

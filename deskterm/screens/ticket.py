@@ -224,6 +224,16 @@ class TicketScreen(Screen[None]):
             lambda conn, now: answer_link_suggestion(conn, suggestion, accept=accept, now=now, actor=actor),
         )
 
+    def register_gdpr_request(self, kind: str) -> None:
+        """Record a data-subject request made in this ticket (received now, due in a month)."""
+        from deskterm.store.gdpr_register import register_request
+
+        ticket_id, actor = self.ticket_id, self.app.agent_name  # type: ignore[attr-defined]
+        self.app.store_write(  # type: ignore[attr-defined]
+            "DSGVO-Anfrage angelegt",
+            lambda conn, now: register_request(conn, kind, received_at=now, now=now, actor=actor, ticket_id=ticket_id),
+        )
+
     def action_next_ticket(self) -> None:
         self.app.step_ticket(self, +1)  # type: ignore[attr-defined]
 
