@@ -244,7 +244,8 @@ class DesktermApp(App[None]):
         if self.store is None:
             return
         policy = RetentionPolicy(invoice_years=self.config.gdpr.invoice_retention_years,
-                                 ticket_years=self.config.gdpr.ticket_retention_years)
+                                 ticket_years=self.config.gdpr.ticket_retention_years,
+                                 letter_years=self.config.gdpr.commercial_letter_years)
         self.push_screen(GdprScreen(store=self.store, policy=policy, export_dir=self.export_dir, clock=self.clock))
 
     def open_ticket_from_timeline(self, ticket_id: int) -> None:

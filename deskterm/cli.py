@@ -231,7 +231,8 @@ def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
             if args.command == "audit":
                 return cli_gdpr.run_audit(args, store)
             policy = RetentionPolicy(invoice_years=config.gdpr.invoice_retention_years,
-                                     ticket_years=config.gdpr.ticket_retention_years)
+                                     ticket_years=config.gdpr.ticket_retention_years,
+                                     letter_years=config.gdpr.commercial_letter_years)
             return cli_gdpr.run_gdpr(args, store, policy=policy, actor=config.ui.agent or None)
         except (cli_gdpr.ErasureError, cli_gdpr.RegisterError) as exc:
             raise CliError(str(exc)) from None

@@ -39,6 +39,9 @@ interval_seconds = 300
 invoice_retention_years = 8
 # Years after which resolved tickets are deleted by 'deskterm gdpr retention --run' (0: keep).
 ticket_retention_years = 6
+# If your buyer correspondence about orders counts as commercial letters (Handelsbriefe),
+# keep it this long after an erasure request (HGB §257: 6), out of search and views. 0: off.
+commercial_letter_years = 0
 """
 
 
@@ -64,7 +67,8 @@ class SyncConfig:
 @dataclass(frozen=True, slots=True)
 class GdprConfig:
     invoice_retention_years: int = 8  # HGB §257, AO §147: accounting records
-    ticket_retention_years: int = 6  # resolved conversations (commercial letters); 0 = keep
+    ticket_retention_years: int = 6  # resolved conversations are deleted after this; 0 = keep
+    commercial_letter_years: int = 0  # keep order correspondence after erasure (HGB §257: 6); 0 = off
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "": {"default_profile": str},
     "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
-    "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int},
+    "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int, "commercial_letter_years": int},
 }
 
 

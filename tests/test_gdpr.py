@@ -276,3 +276,30 @@ def test_export_zip_validates(tmp_path: Path) -> None:
                       "Recipients", "Retention", "rights"):
             assert words in letter
         assert "messages.csv" in " ".join(names) and archive.read("csv/messages.csv").count(b"\n") >= 4
+
+
+def test_commercial_letters_are_kept_out_of_search_when_the_seller_enables_the_class(tmp_path: Path) -> None:
+    from deskterm.domain.retention import RetentionPolicy
+    from deskterm.store.gdpr_register import plan_retention, run_retention
+
+    with Store.open(tmp_path / "s.sqlite3") as store:
+        _load(store, _canary_batches(), now=NOW)
+        customer = store.conn.execute("SELECT customer_id FROM identities WHERE kind = 'email'").fetchone()[0]
+        policy = RetentionPolicy(letter_years=6)
+        plan = plan_erasure(store.conn, customer, policy=policy)
+        assert plan.held_letters == 3
+        with store.transaction() as conn:
+            receipt = erase_person(conn, plan, now=NOW, actor="admin")
+        assert any("Handelsbrief" in str(k.get("reason")) for k in receipt["kept"])  # type: ignore[union-attr]
+        assert store.conn.execute("SELECT count(*) FROM held_messages").fetchone()[0] == 3
+        # Only the other (not erased) customer's Amazon ticket still matches; the held letters do not.
+        found = search_tickets(store.conn, CANARY.lower()).ticket_ids
+        assert [store.conn.execute("SELECT channel FROM tickets WHERE id = ?", (t,)).fetchone()[0] for t in found] == \
+            ["amazon"]
+        assert store.conn.execute("SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                                  "WHERE t.channel = 'email'").fetchone()[0] == 0
+        expiry = store.conn.execute("SELECT max(delete_after) FROM held_messages").fetchone()[0]
+        assert expiry >= NOW + 6 * 365 * 86400
+        with store.transaction() as conn:
+            run_retention(conn, plan_retention(conn, expiry, policy), now=expiry, actor="admin")
+        assert store.conn.execute("SELECT count(*) FROM held_messages").fetchone()[0] == 0

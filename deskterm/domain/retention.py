@@ -14,14 +14,23 @@ from datetime import datetime, timezone
 INVOICE_RELEVANT_PAYMENT = frozenset({"paid", "refunded", "partially_refunded", "captured"})
 INVOICE_RELEVANT_STATUS = frozenset({"shipped", "delivered", "returned"})
 HOLD_REASON = "Aufbewahrungspflicht Buchungsbeleg (HGB §257, AO §147)"
+LETTER_REASON = "Aufbewahrungspflicht Handelsbrief (HGB §257 Abs. 1 Nr. 2, 3)"
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionPolicy:
     invoice_years: int = 8
-    # Resolved conversations are commercial letters for many sellers: 6 years (HGB §257).
-    # 0 keeps them until someone asks for erasure.
+    # Resolved conversations are deleted this many years after their last message (0: kept).
     ticket_years: int = 6
+    # Correspondence about an order kept as a commercial letter after an erasure request
+    # (HGB §257: 6 years). 0: the seller does not treat buyer messages as commercial letters.
+    letter_years: int = 0
+
+    def letter_hold(self, sent_at: int) -> tuple[str, int] | None:
+        if not self.letter_years:
+            return None
+        year = datetime.fromtimestamp(sent_at, timezone.utc).year
+        return LETTER_REASON, int(datetime(year + 1 + self.letter_years, 1, 1, tzinfo=timezone.utc).timestamp())
 
     def hold(self, *, status: str, payment_status: str, placed_at: int) -> tuple[str, int] | None:
         """(reason, delete-after epoch) when the order must be kept, else None."""

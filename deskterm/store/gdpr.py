@@ -18,7 +18,7 @@ import sqlite3
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deskterm.domain.retention import RetentionPolicy
+from deskterm.domain.retention import LETTER_REASON, RetentionPolicy
 from deskterm.store.audit import append_audit
 from deskterm.store.customers import root_customer
 
@@ -63,6 +63,8 @@ class ErasurePlan:
     deleted_orders: list[int]
     tickets: list[int]
     identities: list[tuple[str, str]]
+    policy: RetentionPolicy = field(default_factory=RetentionPolicy)
+    held_letters: int = 0  # messages about an order kept as commercial letters
 
     def receipt(self) -> dict[str, object]:
         """What was erased and what was kept and why; no erased content in it."""
@@ -73,7 +75,10 @@ class ErasurePlan:
                 "orders": len(self.deleted_orders), "outbox": self.data.outbox,
             },
             "kept": [{"order": number, "reason": reason, "delete_after": delete_after}
-                     for _, number, reason, delete_after in self.held_orders],
+                     for _, number, reason, delete_after in self.held_orders]
+                    + ([{"messages": self.held_letters, "reason": LETTER_REASON,
+                         "delete_after": f"{self.policy.letter_years} Jahre nach Ende des Jahres der Nachricht"}]
+                       if self.held_letters else []),
         }
 
 
@@ -151,7 +156,12 @@ def plan_erasure(conn: sqlite3.Connection, customer_id: int, *, policy: Retentio
     tickets = [r[0] for r in conn.execute(f"SELECT id FROM tickets WHERE customer_id IN ({m}) ORDER BY id", group)]
     identities = conn.execute(f"SELECT kind, value FROM identities WHERE customer_id IN ({m}) ORDER BY id",
                               group).fetchall()
-    return ErasurePlan(group, data, held, deleted, tickets, [tuple(r) for r in identities])
+    letters = 0
+    if policy.letter_years:
+        letters = conn.execute(
+            f"SELECT count(*) FROM messages WHERE ticket_id IN ({_marks(tickets)}) AND ticket_id IN "
+            "(SELECT id FROM tickets WHERE order_id IS NOT NULL)", tickets).fetchone()[0]
+    return ErasurePlan(group, data, held, deleted, tickets, [tuple(r) for r in identities], policy, letters)
 
 
 def _exports_of(conn: sqlite3.Connection, group: list[int]) -> list[tuple[int, str]]:
@@ -172,6 +182,17 @@ def erase_person(conn: sqlite3.Connection, plan: ErasurePlan, *, now: int, actor
     for kind, value in plan.identities:
         conn.execute("INSERT OR REPLACE INTO erased_identities(hash, erased_at) VALUES (?, ?)",
                      (identity_hash(conn, kind, value), now))
+    if plan.held_letters:
+        # Commercial letters: moved out of `messages` (so out of search and views), kept until their date.
+        for row in conn.execute(
+                f"SELECT t.order_id, t.channel, m.direction, m.sender_name, m.sender_addr, m.sent_at, m.subject, "
+                f"m.body_text FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                f"WHERE m.ticket_id IN ({t}) AND t.order_id IS NOT NULL", tickets).fetchall():
+            hold = plan.policy.letter_hold(row[5])
+            assert hold is not None
+            conn.execute("INSERT INTO held_messages(order_id, channel, direction, sender_name, sender_addr, sent_at, "
+                         "subject, body_text, reason, delete_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         (*row, *hold))
     conn.execute(f"DELETE FROM messages WHERE ticket_id IN ({t})", tickets)  # FTS rows go via the delete trigger
     conn.execute(f"DELETE FROM tickets WHERE id IN ({t})", tickets)
     deleted = plan.deleted_orders

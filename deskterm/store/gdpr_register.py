@@ -196,9 +196,11 @@ def has_consent(conn: sqlite3.Connection, customer_id: int, purpose: str) -> boo
 class RetentionPlan:
     expired_orders: list[int]
     old_tickets: list[int]
+    expired_letters: list[int]
 
     def as_dict(self) -> dict[str, int]:
         return {"restricted_orders_past_delete_after": len(self.expired_orders),
+                "held_letters_past_delete_after": len(self.expired_letters),
                 "resolved_tickets_past_retention": len(self.old_tickets)}
 
 
@@ -211,12 +213,16 @@ def plan_retention(conn: sqlite3.Connection, now: int, policy: RetentionPolicy, 
         cutoff = now - int(policy.ticket_years * 365.25 * DAY)
         tickets = [r[0] for r in conn.execute(
             "SELECT id FROM tickets WHERE status = 'resolved' AND last_message_at < ? LIMIT ?", (cutoff, limit))]
-    return RetentionPlan(orders, tickets)
+    letters = [r[0] for r in conn.execute("SELECT id FROM held_messages WHERE delete_after <= ? LIMIT ?",
+                                          (now, limit))]
+    return RetentionPlan(orders, tickets, letters)
 
 
 def run_retention(conn: sqlite3.Connection, plan: RetentionPlan, *, now: int, actor: str) -> dict[str, int]:
     for chunk in _chunks(plan.expired_orders):
         conn.execute(f"DELETE FROM orders WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+    for chunk in _chunks(plan.expired_letters):
+        conn.execute(f"DELETE FROM held_messages WHERE id IN ({','.join('?' * len(chunk))})", chunk)
     for chunk in _chunks(plan.old_tickets):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM messages WHERE ticket_id IN ({marks})", chunk)

@@ -377,6 +377,23 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_customer ON consents(customer_id, purpose);
 
+-- Correspondence about an order that must be kept as a commercial letter (HGB §257) after
+-- the person asked for erasure: outside the messages table, so outside search and views.
+CREATE TABLE held_messages (
+    id            INTEGER PRIMARY KEY,
+    order_id      INTEGER REFERENCES orders(id) ON DELETE SET NULL,
+    channel       TEXT NOT NULL,
+    direction     TEXT NOT NULL,
+    sender_name   TEXT NOT NULL,
+    sender_addr   TEXT NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    subject       TEXT NOT NULL,
+    body_text     TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    delete_after  INTEGER NOT NULL
+);
+CREATE INDEX held_messages_expiry ON held_messages(delete_after);
+
 -- Receipts of erasures: counts and held records, never the erased data itself.
 CREATE TABLE erasures (
     id      INTEGER PRIMARY KEY,
