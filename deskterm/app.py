@@ -238,15 +238,11 @@ class DesktermApp(App[None]):
 
     def action_gdpr(self) -> None:
         """The GDPR centre: requests, flags, find, export, erase, retention."""
-        from deskterm.domain.retention import RetentionPolicy
         from deskterm.screens.gdpr import GdprScreen
 
-        if self.store is None:
-            return
-        policy = RetentionPolicy(invoice_years=self.config.gdpr.invoice_retention_years,
-                                 ticket_years=self.config.gdpr.ticket_retention_years,
-                                 letter_years=self.config.gdpr.commercial_letter_years)
-        self.push_screen(GdprScreen(store=self.store, policy=policy, export_dir=self.export_dir, clock=self.clock))
+        if self.store is not None:
+            self.push_screen(GdprScreen(store=self.store, policy=self.config.gdpr.policy(), export_dir=self.export_dir,
+                                        clock=self.clock))
 
     def open_ticket_from_timeline(self, ticket_id: int) -> None:
         """The timeline sits on the ticket screen: switch that screen to the chosen ticket."""

@@ -186,19 +186,31 @@ class _ProgressPrinter:
                   file=sys.stderr)
 
 
+def profile_store(where: Locations, config: Config, args: argparse.Namespace) -> Store:
+    """The store of the profile a command works on, or a one-line error."""
+    profile = resolve_profile(where, config, args.profile)
+    if profile is None:
+        raise CliError("no profile; run 'deskterm demo' or pass --profile NAME")
+    return open_store(where, profile)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message is already one line for the user (imported only when needed)."""
+    from deskterm.store.customers import MergeError
+    from deskterm.store.gdpr import ErasureError
+    from deskterm.store.gdpr_register import RegisterError
+    from deskterm.store.search import QueryError
+
+    return (MergeError, ErasureError, RegisterError, QueryError)
+
+
 def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm.domain.sanitize import clean_line
     from deskterm.store.inbox import tickets_by_ids
-    from deskterm.store.search import QueryError, search_tickets
+    from deskterm.store.search import search_tickets
 
-    profile = resolve_profile(where, config, args.profile)
-    if profile is None:
-        raise CliError("no profile to search; pass --profile NAME")
-    with open_store(where, profile) as store:
-        try:
-            page = search_tickets(store.conn, " ".join(args.query), limit=args.limit)
-        except QueryError as exc:
-            raise CliError(str(exc)) from None
+    with profile_store(where, config, args) as store:
+        page = search_tickets(store.conn, " ".join(args.query), limit=args.limit)
         for row in tickets_by_ids(store.conn, page.ticket_ids):
             print(f"{row.id}\t{row.channel}\t{clean_line(row.customer_name)}\t{clean_line(row.subject)}\t"
                   f"{clean_line(row.order_ref)}")
@@ -207,35 +219,18 @@ def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> in
 
 def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm import cli_customers
-    from deskterm.store.customers import MergeError
 
-    profile = resolve_profile(where, config, args.profile)
-    if profile is None:
-        raise CliError("no profile; pass --profile NAME")
-    with open_store(where, profile) as store:
-        try:
-            return cli_customers.run(args, store, actor=config.ui.agent or None)
-        except MergeError as exc:
-            raise CliError(str(exc)) from None
+    with profile_store(where, config, args) as store:
+        return cli_customers.run(args, store, actor=config.ui.agent or None)
 
 
 def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm import cli_gdpr
-    from deskterm.domain.retention import RetentionPolicy
 
-    profile = resolve_profile(where, config, args.profile)
-    if profile is None:
-        raise CliError("no profile; pass --profile NAME")
-    with open_store(where, profile) as store:
-        try:
-            if args.command == "audit":
-                return cli_gdpr.run_audit(args, store)
-            policy = RetentionPolicy(invoice_years=config.gdpr.invoice_retention_years,
-                                     ticket_years=config.gdpr.ticket_retention_years,
-                                     letter_years=config.gdpr.commercial_letter_years)
-            return cli_gdpr.run_gdpr(args, store, policy=policy, actor=config.ui.agent or None)
-        except (cli_gdpr.ErasureError, cli_gdpr.RegisterError) as exc:
-            raise CliError(str(exc)) from None
+    with profile_store(where, config, args) as store:
+        if args.command == "audit":
+            return cli_gdpr.run_audit(args, store)
+        return cli_gdpr.run_gdpr(args, store, policy=config.gdpr.policy(), actor=config.ui.agent or None)
 
 
 def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -345,6 +340,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, ConfigError, StoreError, InvalidProfileName) as exc:
         print(f"deskterm: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"deskterm: {exc}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into head/less that closed early: not an error

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deskterm.domain.retention import RetentionPolicy
 from deskterm.paths import PROFILE_NAME_RE
 
 SECRET_KEY_RE = re.compile(r"(pass(word)?|secret|token|api[_-]?key)$", re.IGNORECASE)
@@ -69,6 +70,10 @@ class GdprConfig:
     invoice_retention_years: int = 8  # HGB §257, AO §147: accounting records
     ticket_retention_years: int = 6  # resolved conversations are deleted after this; 0 = keep
     commercial_letter_years: int = 0  # keep order correspondence after erasure (HGB §257: 6); 0 = off
+
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(invoice_years=self.invoice_retention_years, ticket_years=self.ticket_retention_years,
+                               letter_years=self.commercial_letter_years)
 
 
 @dataclass(frozen=True, slots=True)
