@@ -131,14 +131,15 @@ class InboxScreen(Screen[None]):
             counts = channel_counts(self.store.conn)
             per_channel = "  ".join(f"{_channel_label(k)} {v}" for k, v in sorted(counts.items()))
             parts.append(f"{total} {label}")
-            if per_channel:
-                parts.append((f"   offen je Kanal: {per_channel}", "#8b8d98"))
+            # Deadlines first: they must stay visible when the line is cut.
             due_soon, overdue, flags = reminders(self.store.conn, int(self.clock()))
             if due_soon or overdue or flags:
                 parts.append(("   DSGVO: ", "bold #ffc53d"))
                 notes = [f"{overdue} überfällig" if overdue else "", f"{due_soon} fällig ≤ 7 Tage" if due_soon else "",
                          f"{flags} Anfrage(n) erkannt" if flags else ""]
                 parts.append((" · ".join(n for n in notes if n) + " (D)", "#ffc53d"))
+            if per_channel:
+                parts.append((f"   offen je Kanal: {per_channel}", "#8b8d98"))
         self.query_one("#inbox-title", Static).update(Content.assemble(*parts))
 
     def store_changed(self) -> None:
