@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     show = action_parser(actions, "show", help="identities, orders, merges and recent messages of a customer")
     show.add_argument("customer_id", type=int)
     show.add_argument("--reveal", action="store_true", help="show full shipping addresses (recorded in the audit log)")
-    listing = action_parser(actions, "suggestions", help="open 'maybe the same person' suggestions")
+    action_parser(actions, "suggestions", help="open 'maybe the same person' suggestions")
     for name, text in (("accept", "merge the two customers of a suggestion"), ("reject", "keep them apart")):
         action = action_parser(actions, name, help=text)
         action.add_argument("suggestion_id", type=int)

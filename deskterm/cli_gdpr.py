@@ -82,7 +82,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     scrub.add_argument("--vacuum", action="store_true")
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    verify = action_parser(audit_actions, "verify", help="recompute the chain; name the first entry that was changed")
+    action_parser(audit_actions, "verify", help="recompute the chain; name the first entry that was changed")
 
 
 def run_gdpr(args: argparse.Namespace, store: Store, *, policy: RetentionPolicy, actor: str | None) -> int:

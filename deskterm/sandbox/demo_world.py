@@ -202,7 +202,7 @@ class DemoWorld:
         count = rng.choices((1, 2, 3), (70, 22, 8))[0]
         picked = rng.sample(P.PRODUCTS, count)
         items = tuple(
-            OrderItemRecord(n + 1, sku, title, q := rng.choices((1, 2, 3), (80, 15, 5))[0], price)
+            OrderItemRecord(n + 1, sku, title, rng.choices((1, 2, 3), (80, 15, 5))[0], price)
             for n, (sku, title, price) in enumerate(picked)
         )
         total = sum(i.quantity * i.unit_price_cents for i in items) + (0 if count > 1 else 495)

@@ -8,6 +8,7 @@ screen shows their results. Nothing here shows message text: only counts and ids
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ class GdprScreen(Screen[None]):
         Binding("e", "extend", "Verlängern", show=False, id="gdpr.extend"),
         Binding("c", "close(True)", "Erledigt", show=False, id="gdpr.done"),
         Binding("r", "close(False)", "Ablehnen", show=False, id="gdpr.reject"),
-        Binding("d", "dismiss", "Markierung verwerfen", show=False, id="gdpr.dismiss"),
+        Binding("d", "dismiss_flag", "Markierung verwerfen", show=False, id="gdpr.dismiss"),
         Binding("t", "retention_preview", "Aufbewahrung", id="gdpr.retention"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
     ]
@@ -113,7 +114,7 @@ class GdprScreen(Screen[None]):
         self.items: list[Item] = []
         self.pending: Callable[[bool], None] | None = None  # what y (False) or Y (True: then VACUUM) confirms
         self._shown_index: int | None = None
-        self.prompt_action: Callable[[str], None] | None = None
+        self.prompt_action: Callable[[str], object] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="gdpr-title", markup=False)
@@ -224,7 +225,7 @@ class GdprScreen(Screen[None]):
 
     # -- actions -------------------------------------------------------------------------
 
-    def _ask(self, placeholder: str, value: str, then: Callable[[str], None]) -> None:
+    def _ask(self, placeholder: str, value: str, then: Callable[[str], object]) -> None:
         prompt = self.query_one("#gdpr-prompt", Input)
         prompt.placeholder, prompt.value = placeholder, value
         prompt.add_class("visible")
@@ -254,7 +255,7 @@ class GdprScreen(Screen[None]):
             self.write_worker("Anfrage angelegt", lambda s: _tx(s, lambda c: register_from_flag(c, ticket, now=now,
                                                                                                  actor=actor)))
 
-    def action_dismiss(self) -> None:
+    def action_dismiss_flag(self) -> None:
         item = self.selected
         if item and item.flag:
             ticket, now, actor = item.flag.ticket_id, self._now(), self.actor
@@ -343,7 +344,8 @@ class GdprScreen(Screen[None]):
             action(vacuum)
 
 
-def _tx(store: Store, change: Callable[[object], object]) -> Content | None:
+def _tx(store: Store, change: Callable[[sqlite3.Connection], object]) -> Content | None:
+    """Run `change` in one transaction; a Content it returns is shown as the result."""
     with store.transaction() as conn:
         result = change(conn)
     return result if isinstance(result, Content) else None

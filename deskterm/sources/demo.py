@@ -18,7 +18,7 @@ DEFAULT_BATCH_TICKETS = 50
 class DemoSource:
     """Serves one demo account's conversations in batches."""
 
-    streams = ("conversations",)
+    streams: tuple[str, ...] = ("conversations",)
     capabilities = Capabilities(can_send=False, has_orders=True, has_messages=True)
 
     def __init__(self, world: DemoWorld, account_key: str, *, batch_tickets: int = DEFAULT_BATCH_TICKETS) -> None:
