@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 from textual import work
@@ -33,6 +34,7 @@ from deskterm.sources.engine import SyncEngine, SyncEvent, describe_error
 from deskterm.store.db import Store
 from deskterm.store.inbox import mark_read
 from deskterm.store.status import source_statuses
+from deskterm.widgets.key_names import key_label
 from deskterm.widgets.status_bar import SyncStatusBar
 
 log = logging.getLogger(__name__)
@@ -276,26 +278,33 @@ class DesktermApp(App[None]):
         self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:
+        """Textual's own commands, then every key-bound action of this screen and its focused
+        widget (so each action is reachable by name), then actions that have no key."""
         yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        sources = [type(screen).BINDINGS] + ([type(screen.focused).BINDINGS] if screen.focused else [])
+        for bindings in sources:
+            for item in bindings:
+                if not isinstance(item, Binding) or not item.description or item.action in seen:
+                    continue
+                if item.action in ("app.command_palette", "app.help"):
+                    continue
+                seen.add(item.action)
+                keys = ", ".join(key_label(k) for k in item.key.split(","))
+                yield SystemCommand(f"{item.description} ({keys})", f"Taste {keys}",
+                                    partial(self._run_screen_action, item.action, screen))
         yield SystemCommand("Hilfe: Tasten dieses Bildschirms", "Zeigt alle Tasten (?)", self.action_help)
-        if self.store is not None:
-            yield SystemCommand("Sync: alle Konten jetzt abrufen", "Startet einen Abgleich (s)", self.action_sync)
-        if self.store is not None:
-            yield SystemCommand("DSGVO-Zentrale", "Anfragen, Auskunft, Export, Löschung (D)", self.action_gdpr)
-        if isinstance(screen, InboxScreen):
-            yield SystemCommand("Suche: Volltext", "Tickets durchsuchen (/)", screen.action_search)
-            yield SystemCommand("Ansicht: nur offene / alle", "Filter umschalten (o)", screen.action_toggle_open)
-            yield SystemCommand("Ticket öffnen", "Ausgewähltes Ticket öffnen (Enter)", screen.ticket_list.action_open)
         if isinstance(screen, TicketScreen):
             from deskterm.domain.gdpr_requests import REQUEST_LABELS
 
             for kind, label in REQUEST_LABELS.items():
                 yield SystemCommand(f"DSGVO-Anfrage anlegen: {label}", "aus diesem Ticket, Frist ein Monat",
-                                    lambda kind=kind: screen.register_gdpr_request(str(kind)))
-            yield SystemCommand("Zitate ein/aus", "Zitierten Verlauf zeigen (z)", screen.action_toggle_quoted)
-            yield SystemCommand("Zurück zum Posteingang", "(q, Esc)", screen.action_back)
-        if isinstance(screen, WelcomeScreen):
-            yield SystemCommand("Demo starten", "Beispiel-Shop anlegen (d)", self.action_start_demo)
+                                    partial(screen.register_gdpr_request, str(kind)))
+        if self.store is not None and not isinstance(screen, WelcomeScreen):
+            yield SystemCommand("Sync: alle Konten jetzt abrufen", "Startet einen Abgleich", self.action_sync)
+
+    def _run_screen_action(self, action: str, screen: Screen) -> None:
+        self.call_later(self.run_action, action, screen)
 
     # -- crashes -----------------------------------------------------------------------
 

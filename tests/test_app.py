@@ -177,3 +177,22 @@ async def test_rows_with_wide_characters_fill_exactly_one_line(tmp_path: Path, i
             strip = ticket_list.render_line(y)
             assert strip.cell_length == ticket_list.content_width
             assert sum(segment.cell_length for segment in strip) == ticket_list.content_width
+
+
+async def test_every_key_bound_action_is_in_the_command_palette(demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    app = _app(demo_store, isolated_home)
+    async with app.run_test(size=(160, 48)) as pilot:
+        for keys in ([], ["enter"]):
+            await pilot.press(*keys)
+            await pilot.pause()
+            titles = " | ".join(c.title for c in app.get_system_commands(app.screen))
+            bindings = [b for b in type(app.screen).BINDINGS if isinstance(b, Binding) and b.description
+                        and b.action not in ("app.command_palette", "app.help")]
+            for binding in bindings:
+                assert binding.description in titles, f"{binding.description} is not in the palette"
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        panel = next(c for t, c in commands.items() if t.startswith("Bestellung (p)"))
+        shown = app.screen.query_one("#order-panel").display
+        panel.callback()
+        await pilot.pause()
+        assert app.screen.query_one("#order-panel").display != shown
