@@ -100,3 +100,24 @@ def test_customer_commands_mirror_the_ticket_screen(isolated_home) -> None:  # t
     conn = sqlite3.connect(isolated_home.store_path("demo"))
     actions = [r[0] for r in conn.execute("SELECT action FROM audit_log WHERE actor <> 'sync' ORDER BY id")]
     assert actions[:2] == ["customer.merge", "customer.unmerge"] and "order.address_revealed" in actions
+
+
+def test_sync_watch_keeps_syncing_until_interrupted(isolated_home) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import time
+
+    assert _run("demo", "--no-open").returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "deskterm", "sync", "--watch", "--interval", "0.5"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        assert process.poll() is None, "watch mode must keep running"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "watching 8 sources every 0.5 s" in err
+    assert err.count("✓ amazon-de") >= 2, "it synced more than once"
+    assert "Traceback" not in err
