@@ -20,13 +20,7 @@ from deskterm.store.customers import (
 )
 from deskterm.store.db import Store
 from deskterm.store.order_context import customer_orders, customer_summary, customer_timeline, order_detail
-from deskterm.domain.format import BERLIN, euro, mask
-
-
-def _time(epoch: int | None) -> str:
-    from datetime import datetime
-
-    return datetime.fromtimestamp(epoch or 0, BERLIN).strftime("%d.%m.%Y %H:%M")
+from deskterm.domain.format import euro, local_time, mask
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -75,13 +69,13 @@ def _show(args: argparse.Namespace, store: Store, actor: str) -> int:
         print(f"  order {clean_line(order.number)} ({order.channel}) {order.status} {euro(order.total_cents)}: {shown}")
         revealed.append(order_id)
     for merge in merges_of(conn, summary.id):
-        state = f"undone {_time(merge.undone_at)}" if merge.undone_at else "active"
+        state = f"undone {local_time(merge.undone_at)}" if merge.undone_at else "active"
         print(f"  merge {merge.id}: customer {merge.merged} into {merge.kept} ({state}): {clean_line(merge.reason)}")
     for suggestion in open_suggestions(conn, summary.id):
         print(f"  suggestion {suggestion.id}: {clean_line(suggestion.reason)} "
               f"(customers {suggestion.customer_a}, {suggestion.customer_b})")
     for entry in customer_timeline(conn, summary.id, limit=20):
-        print(f"  {_time(entry.sent_at)} {entry.channel:<9} {entry.direction:<4} ticket {entry.ticket_id}: "
+        print(f"  {local_time(entry.sent_at)} {entry.channel:<9} {entry.direction:<4} ticket {entry.ticket_id}: "
               f"{clean_line(entry.snippet, max_chars=80)}")
     if args.reveal and revealed:
         with store.transaction() as tx:

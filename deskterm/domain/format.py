@@ -1,9 +1,12 @@
-"""German (de-DE) formatting of money and dates, and masking of personal data."""
+"""German (de-DE) formatting of money, dates, ages and channel names; masking of personal data."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from deskterm.domain.sanitize import clean_line
+from deskterm.model import Channel
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -24,3 +27,34 @@ def day(epoch: int | None) -> str:
 def mask(text: str) -> str:
     """Keep the first letter of each word and every number: 'Hauptstraße 12' -> 'H********* 12'."""
     return " ".join(word if word.isdigit() else word[:1] + "*" * (len(word) - 1) for word in text.split())
+
+
+def local_time(epoch: int | None) -> str:
+    """'04.12.2026 21:15' in Europe/Berlin."""
+    return datetime.fromtimestamp(epoch or 0, BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def age_label(seconds: float) -> str:
+    """'jetzt', '5m', '3h', '2d', '4w', '1y'."""
+    if seconds < 60:
+        return "jetzt"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 365:
+        return f"{days // 7}w"
+    return f"{days // 365}y"
+
+
+def channel_label(value: str) -> str:
+    """'Amazon', 'E-Mail'... for a stored channel value; unknown values shown sanitised."""
+    try:
+        return Channel(value).label
+    except ValueError:
+        return clean_line(value, max_chars=12)

@@ -12,6 +12,7 @@ import random
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from deskterm.model import (
     Channel,
@@ -31,7 +32,7 @@ from deskterm.model import (
 )
 from deskterm.sandbox import phrases as P
 
-BERLIN = timezone(timedelta(hours=1))  # display only; records carry UTC-aware datetimes
+BERLIN = ZoneInfo("Europe/Berlin")  # for dates written into buyer texts; records stay UTC
 
 
 @dataclass(frozen=True, slots=True)

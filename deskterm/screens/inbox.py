@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
-from deskterm.model import Channel
+from deskterm.domain.format import channel_label
 from deskterm.store.db import Store
 from deskterm.store.gdpr_register import reminders
 from deskterm.store.inbox import channel_counts
@@ -26,13 +26,6 @@ from deskterm.widgets.status_bar import SyncStatusBar
 from deskterm.widgets.ticket_list import TicketList, header_text
 
 SEARCH_LIMIT = 200
-
-
-def _channel_label(value: str) -> str:
-    try:
-        return Channel(value).label
-    except ValueError:
-        return clean_line(value, max_chars=12)
 
 
 class SearchDone(Message):
@@ -129,7 +122,7 @@ class InboxScreen(Screen[None]):
         else:
             label = "offene Tickets" if self.status_filter == "open" else "Tickets"
             counts = channel_counts(self.store.conn)
-            per_channel = "  ".join(f"{_channel_label(k)} {v}" for k, v in sorted(counts.items()))
+            per_channel = "  ".join(f"{channel_label(k)} {v}" for k, v in sorted(counts.items()))
             parts.append(f"{total} {label}")
             # Deadlines first: they must stay visible when the line is cut.
             due_soon, overdue, flags = reminders(self.store.conn, int(self.clock()))

@@ -13,7 +13,6 @@ from textual.widgets import Static
 
 from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
-from deskterm.model import Channel
 from deskterm.store.db import Store
 from deskterm.store.customers import (
     answer_link_suggestion,
@@ -34,7 +33,7 @@ from deskterm.store.order_context import (
 from deskterm.widgets.order_panel import PanelData, panel_content
 from deskterm.widgets.rows import STATUS_LABELS, to_display
 from deskterm.widgets.thread_view import ThreadView, thread_blocks
-from deskterm.widgets.timefmt import local_time
+from deskterm.domain.format import local_time
 
 THREAD_LIMIT = 200
 PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
@@ -131,10 +130,7 @@ class TicketScreen(Screen[None]):
         if self.detail is None:
             return Content("Dieses Ticket gibt es nicht mehr.")
         row = to_display(self.detail.row)
-        try:
-            channel = Channel(self.detail.row.channel).label
-        except ValueError:
-            channel = row.channel
+        channel = row.channel
         parts: list[str | tuple[str, str]] = [
             (row.subject + "\n", "bold"),
             (f"{channel}", "bold #ffc53d"),

@@ -10,20 +10,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.domain.sanitize import clean_line
-from deskterm.model import Channel
+from deskterm.domain.format import channel_label, local_time
 from deskterm.store.db import Store
 from deskterm.store.order_context import customer_summary, customer_timeline
 from deskterm.widgets.key_bar import KeyBar
-from deskterm.widgets.timefmt import local_time
 
 _MARK = {"in": "◀", "out": "▶", "note": "✎"}
-
-
-def _label(channel: str) -> str:
-    try:
-        return Channel(channel).label
-    except ValueError:
-        return clean_line(channel, max_chars=12)
 
 
 class TimelineScreen(Screen[None]):
@@ -47,13 +39,13 @@ class TimelineScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         summary = customer_summary(self.store.conn, self.customer_id)
         name = clean_line(summary.display_name) if summary else "?"
-        channels = ", ".join(_label(c) for c in summary.channels) if summary else ""
+        channels = ", ".join(channel_label(c) for c in summary.channels) if summary else ""
         yield Static(Content(f"Verlauf: {name} · {len(self.entries)} Nachrichten · {channels}"), id="timeline-title",
                      markup=False)
         options = []
         for entry in self.entries:
             prompt = Content.assemble(
-                (f"{_label(entry.channel):<10}", "bold"),
+                (f"{channel_label(entry.channel):<10}", "bold"),
                 f" {_MARK.get(entry.direction, '?')} {local_time(entry.sent_at)}  ",
                 (clean_line(entry.subject, max_chars=50), "bold"),
                 ("  " + clean_line(entry.snippet, max_chars=90), "#8b8d98"),

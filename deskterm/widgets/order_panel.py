@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from textual.content import Content
 
-from deskterm.domain.format import day, euro, mask
+from deskterm.domain.format import channel_label, day, euro, local_time, mask
 from deskterm.domain.identity import RULE_LABELS, Rule
 from deskterm.domain.sanitize import clean_line
-from deskterm.model import Channel
 from deskterm.store.customers import MergeRow, SuggestionRow
 from deskterm.store.order_context import CustomerSummary, OrderDetail
-from deskterm.widgets.timefmt import local_time
 
 _DIM = "#8b8d98"
 _HEAD = "bold #8da4ef"
@@ -47,13 +45,6 @@ class PanelData:
     address_revealed: bool = False
 
 
-def _channel(value: str) -> str:
-    try:
-        return Channel(value).label
-    except ValueError:
-        return clean_line(value, max_chars=12)
-
-
 def panel_content(data: PanelData) -> Content:
     parts: list[str | tuple[str, str]] = []
     _order_part(parts, data)
@@ -77,7 +68,7 @@ def _order_part(parts: list[str | tuple[str, str]], data: PanelData) -> None:
     position = f"  {data.order_position + 1}/{data.order_count}" if data.order_count > 1 else ""
     parts.append((f"Bestellung {clean_line(order.number)}", _HEAD))
     parts.append((f"{linked}{position}\n", _DIM))
-    parts.append(f"{_channel(order.channel)} · {clean_line(order.account_name)} · {day(order.placed_at)}\n")
+    parts.append(f"{channel_label(order.channel)} · {clean_line(order.account_name)} · {day(order.placed_at)}\n")
     parts.append(f"Status: {ORDER_STATUS.get(order.status, clean_line(order.status))} · "
                  f"Zahlung: {PAYMENT_STATUS.get(order.payment_status, clean_line(order.payment_status)) or '–'}\n")
     if order.delivery_from or order.delivery_to:
@@ -133,14 +124,14 @@ def _customer_part(parts: list[str | tuple[str, str]], data: PanelData) -> None:
     orders = "1 Bestellung" if customer.order_count == 1 else f"{customer.order_count} Bestellungen"
     parts.append(f"{kind} · {orders} · Umsatz {euro(customer.lifetime_cents)}\n")
     if customer.channels:
-        parts.append((f"Kanäle: {', '.join(_channel(c) for c in customer.channels)}\n", _DIM))
+        parts.append((f"Kanäle: {', '.join(channel_label(c) for c in customer.channels)}\n", _DIM))
     for kind_name, value in customer.identities[:6]:
         label = IDENTITY_KINDS.get(kind_name, clean_line(kind_name, max_chars=16))
         parts.append((f"  {label}: {clean_line(value, max_chars=48)}\n", _DIM))
     if customer.other_open_tickets:
         parts.append(f"Weitere offene Tickets ({len(customer.other_open_tickets)}):\n")
         for _, channel, subject in customer.other_open_tickets:
-            parts.append((f"  {_channel(channel)}: {clean_line(subject, max_chars=44)}\n", _DIM))
+            parts.append((f"  {channel_label(channel)}: {clean_line(subject, max_chars=44)}\n", _DIM))
     parts.append(("t", _KEY))
     parts.append((" Verlauf über alle Kanäle\n", _DIM))
     for merge in data.merges:

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from deskterm.domain.sanitize import clean_line
-from deskterm.model import Channel
+from deskterm.domain.format import channel_label
 from deskterm.store.inbox import TicketRow, count_tickets, ticket_window, ticket_window_after, tickets_by_ids
 
 BLOCK = 64
@@ -36,13 +36,9 @@ class DisplayRow:
 
 
 def to_display(row: TicketRow) -> DisplayRow:
-    try:
-        channel = Channel(row.channel).label
-    except ValueError:
-        channel = clean_line(row.channel, max_chars=12)
     return DisplayRow(
         id=row.id,
-        channel=channel,
+        channel=channel_label(row.channel),
         customer=clean_line(row.customer_name, max_chars=80) or "—",
         subject=clean_line(row.subject, max_chars=200) or "(kein Betreff)",
         order_ref=clean_line(row.order_ref, max_chars=40),

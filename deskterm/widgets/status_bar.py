@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.status import SourceStatus
-from deskterm.widgets.timefmt import age_label
+from deskterm.domain.format import age_label
 
 
 def status_content(statuses: list[SourceStatus], progress: dict[str, str], now: float) -> Content:

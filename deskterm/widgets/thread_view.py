@@ -17,7 +17,7 @@ from textual.visual import Visual
 
 from deskterm.domain.sanitize import clean_line, clean_text
 from deskterm.store.inbox import MessageRow
-from deskterm.widgets.timefmt import local_time
+from deskterm.domain.format import local_time
 
 _DIRECTION = {"in": ("◀ Kunde", "bold #8da4ef"), "out": ("▶ Antwort", "bold #46a758"), "note": ("✎ Notiz", "bold #ffc53d")}
 _DIM = "#8b8d98"

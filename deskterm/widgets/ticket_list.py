@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.widgets.rows import STATUS_LABELS, DisplayRow
-from deskterm.widgets.timefmt import age_label
+from deskterm.domain.format import age_label
 
 
 class RowProvider(Protocol):
