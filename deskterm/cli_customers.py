@@ -9,11 +9,11 @@ from collections.abc import Callable
 
 from deskterm.cli_args import action_parser
 from deskterm.domain.sanitize import clean_line
+from deskterm.store.audit import append_audit
 from deskterm.store.customers import (
     MergeError,
     answer_link_suggestion,
     answer_suggestion,
-    audit,
     merges_of,
     open_suggestions,
     unmerge,
@@ -80,7 +80,7 @@ def _show(args: argparse.Namespace, store: Store, actor: str) -> int:
     if args.reveal and revealed:
         with store.transaction() as tx:
             for order_id in revealed:
-                audit(tx, int(time.time()), actor, "order.address_revealed", f"order:{order_id}", {"via": "cli"})
+                append_audit(tx, int(time.time()), actor, "order.address_revealed", f"order:{order_id}", {"via": "cli"})
     return 0
 
 

@@ -14,10 +14,10 @@ from textual.widgets import Static
 from deskterm.widgets.key_bar import KeyBar
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.db import Store
+from deskterm.store.audit import append_audit
 from deskterm.store.customers import (
     answer_link_suggestion,
     answer_suggestion,
-    audit,
     merges_of,
     open_suggestions,
     unmerge,
@@ -188,7 +188,7 @@ class TicketScreen(Screen[None]):
         ticket_id = self.ticket_id
         self.app.store_write(  # type: ignore[attr-defined]
             "Adresse angezeigt",
-            lambda conn, now: audit(conn, now, actor, "order.address_revealed", f"order:{order.id}",
+            lambda conn, now: append_audit(conn, now, actor, "order.address_revealed", f"order:{order.id}",
                                     {"ticket_id": ticket_id}),
         )
 

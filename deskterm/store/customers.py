@@ -103,7 +103,7 @@ def merge_customers(conn: sqlite3.Connection, decision: Decision, *, now: int, a
         (now, keep, merge, str(decision.rule), decision.reason, json.dumps(identities)),
     )
     merge_id = int(cur.lastrowid or 0)
-    _audit(conn, now, actor, "customer.merge", f"customer:{keep}",
+    append_audit(conn, now, actor, "customer.merge", f"customer:{keep}",
            {"merge_id": merge_id, "merged": merge, "rule": str(decision.rule)})  # no names: the log is permanent
     return merge_id
 
@@ -131,7 +131,7 @@ def unmerge(conn: sqlite3.Connection, merge_id: int, *, now: int, actor: str) ->
         "ON CONFLICT(customer_a, customer_b, rule) DO UPDATE SET status = 'rejected'",
         (low, high, now),
     )
-    _audit(conn, now, actor, "customer.unmerge", f"customer:{kept}", {"merge_id": merge_id, "restored": merged})
+    append_audit(conn, now, actor, "customer.unmerge", f"customer:{kept}", {"merge_id": merge_id, "restored": merged})
 
 
 def answer_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, accept: bool, now: int, actor: str) -> None:
@@ -147,7 +147,7 @@ def answer_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, accept: b
         if keep != merge:
             merge_customers(conn, Decision(keep, merge, Rule(rule), reason), now=now, actor=actor)
     else:
-        _audit(conn, now, actor, "customer.suggestion_rejected", f"customer:{a}", {"other": b, "rule": rule})
+        append_audit(conn, now, actor, "customer.suggestion_rejected", f"customer:{a}", {"other": b, "rule": rule})
 
 
 def answer_link_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, accept: bool, now: int,
@@ -165,7 +165,7 @@ def answer_link_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, acce
         _link_customers_by_order(conn, [ticket_id], now=now, actor=actor)
     else:
         conn.execute("UPDATE order_link_suggestions SET status = 'rejected' WHERE id = ?", (suggestion_id,))
-    _audit(conn, now, actor, "ticket.order_link_" + ("accepted" if accept else "rejected"), f"ticket:{ticket_id}",
+    append_audit(conn, now, actor, "ticket.order_link_" + ("accepted" if accept else "rejected"), f"ticket:{ticket_id}",
            {"order_id": order_id, "reference": reference})
 
 
@@ -255,15 +255,5 @@ def open_suggestions(conn: sqlite3.Connection, customer_id: int) -> list[Suggest
     return [SuggestionRow(*r) for r in rows]
 
 
-def _audit(conn: sqlite3.Connection, now: int, actor: str, action: str, target: str, detail: dict[str, object]) -> None:
-    append_audit(conn, now, actor, action, target, detail)
-
-
-def audit(conn: sqlite3.Connection, now: int, actor: str, action: str, target: str,
-          detail: dict[str, object] | None = None) -> None:
-    """Record what a person did (the GDPR centre and reviews read this log)."""
-    _audit(conn, now, actor, action, target, detail or {})
-
-
-__all__ = ["AUTOMATIC", "MergeError", "answer_link_suggestion", "answer_suggestion", "apply_decision", "audit",
+__all__ = ["AUTOMATIC", "MergeError", "answer_link_suggestion", "answer_suggestion", "apply_decision",
            "merge_customers", "merges_of", "open_suggestions", "resolve_touched", "root_customer", "unmerge"]
