@@ -299,8 +299,7 @@ class GdprScreen(Screen[None]):
         item = self.selected
         if item is None or item.customer_id is None:
             return
-        with Store.open(self.store.path, create=False) as store:  # a bounded plan, like find
-            plan = plan_erasure(store.conn, item.customer_id, policy=self.policy)
+        plan = plan_erasure(self.store.conn, item.customer_id, policy=self.policy)  # bounded reads
         receipt = plan.receipt()
         lines = [(f"Löschen: Vorschau für Kunde {item.customer_id}\n\n", _BAD)]
         text = "Wird gelöscht: " + ", ".join(f"{k} {v}" for k, v in receipt["erased"].items()) + "\n"  # type: ignore[union-attr]
@@ -326,8 +325,7 @@ class GdprScreen(Screen[None]):
         self.pending = erase
 
     def action_retention_preview(self) -> None:
-        with Store.open(self.store.path, create=False) as store:
-            plan = plan_retention(store.conn, self._now(), self.policy)
+        plan = plan_retention(self.store.conn, self._now(), self.policy)
         summary = plan.as_dict()
         self._detail(Content.assemble(("Aufbewahrungsfristen\n\n", _HEAD),
                                       "\n".join(f"{k}: {v}" for k, v in summary.items()),
