@@ -191,6 +191,60 @@ class MessageRecord:
     attachments: tuple[AttachmentRecord, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class MailLocation:
+    """Where a mail sits on an IMAP server (or in a Maildir: uidvalidity 0, uid = file key hash)."""
+
+    folder: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class MailRecord:
+    """One e-mail as a source saw it; the store decides which conversation it belongs to.
+
+    Sources cannot know which stored ticket a mail continues, so `ticket` is only proposed:
+    the store's batch writer looks the `thread_keys` (own Message-ID, referenced ids, relay
+    keys) up among the mails it already holds and uses `ticket` only for a new conversation.
+    `message.external_id` is the Message-ID, so the same mail seen in two folders, or again
+    after a UIDVALIDITY change, is one row.
+    """
+
+    message: MessageRecord
+    ticket: TicketRecord
+    customer: CustomerRecord | None
+    thread_keys: tuple[str, ...]
+    raw_sha256: str
+    subject_key: str = ""  # normalised subject, joins "Re:" mails that carry no references
+    claims_reply: bool = False
+    location: MailLocation | None = None
+    flags: tuple[str, ...] = ()
+    partial: bool = False  # too large: headers only, the body is fetched on demand
+
+
+@dataclass(frozen=True, slots=True)
+class MailFlags:
+    """The server's current flags of a mail the store already holds."""
+
+    location: MailLocation
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MailFolderState:
+    """What is left in a folder: locations in it that are not listed were expunged on the server.
+
+    `present_uids` covers uids up to `up_to_uid`; with `uidvalidity` changed, every location
+    under an older UIDVALIDITY is forgotten (the mails themselves stay, keyed by Message-ID).
+    """
+
+    folder: str
+    uidvalidity: int
+    up_to_uid: int
+    present_uids: frozenset[int] | None = None
+
+
 @dataclass(slots=True)
 class Batch:
     """One unit of sync work: records plus the cursor that is valid once they are stored.
@@ -204,8 +258,12 @@ class Batch:
     orders: list[OrderRecord] = field(default_factory=list)
     tickets: list[TicketRecord] = field(default_factory=list)
     messages: list[MessageRecord] = field(default_factory=list)
+    mails: list[MailRecord] = field(default_factory=list)
+    mail_flags: list[MailFlags] = field(default_factory=list)
+    folder_states: list[MailFolderState] = field(default_factory=list)
     backlog: int | None = None
 
     @property
     def size(self) -> int:
-        return len(self.customers) + len(self.orders) + len(self.tickets) + len(self.messages)
+        return (len(self.customers) + len(self.orders) + len(self.tickets) + len(self.messages) + len(self.mails)
+                + len(self.mail_flags) + len(self.folder_states))

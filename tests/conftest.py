@@ -16,6 +16,8 @@ from deskterm.sources.engine import SyncEngine
 from deskterm.sources.registry import register_demo_accounts, sources_for_store
 from deskterm.store.db import Store
 
+pytest_plugins = ["tests.mail_servers"]  # the Dovecot / mailbox fixtures
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 ANCHOR = datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)

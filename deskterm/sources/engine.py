@@ -79,10 +79,40 @@ class SyncEngine:
         return runs
 
     def watch(self, interval: float, stop: threading.Event) -> None:
-        """Sync, wait `interval` seconds, repeat until `stop` is set."""
+        """Sync, wait up to `interval` seconds, repeat until `stop` is set.
+
+        Sources that can push (IMAP IDLE) end the wait early when their server reports a
+        change, so new mail arrives within a second or two rather than at the next poll.
+        """
         while not stop.is_set():
             self.run_once(stop)
+            self._wait(interval, stop)
+
+    def _wait(self, interval: float, stop: threading.Event) -> None:
+        pushers = [s for s in self.sources if callable(getattr(s, "wait_for_change", None))]
+        if not pushers:
             stop.wait(interval)
+            return
+        done = threading.Event()
+        woken = threading.Event()
+
+        def listen(source: Source) -> None:
+            try:
+                if source.wait_for_change(interval, done):  # type: ignore[attr-defined]
+                    woken.set()
+            except Exception as exc:  # a broken push channel only means polling
+                log.warning("%s: waiting for changes failed: %s", source.account_key, describe_error(exc))
+
+        threads = [threading.Thread(target=listen, args=(s,), name=f"idle-{s.account_key}", daemon=True)
+                   for s in pushers]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + interval
+        while not stop.is_set() and not woken.is_set() and time.monotonic() < deadline:
+            woken.wait(0.1)
+        done.set()
+        for thread in threads:
+            thread.join(timeout=5)
 
     def _run_source(self, store: Store, source: Source, stop: threading.Event | None) -> SourceRun:
         run = SourceRun(source.account_key)

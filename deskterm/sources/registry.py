@@ -1,7 +1,9 @@
 """Which sources a profile has: built from the accounts recorded in its store.
 
-Each account row carries its source kind in `settings["source"]`; the demo kind also keeps
-the world's anchor time and seed there, so a demo profile re-syncs deterministically.
+Each account row carries its source kind in `settings["source"]` ("demo", "imap",
+"maildir"); the demo kind also keeps the world's anchor time and seed there, so a demo
+profile re-syncs deterministically. Mail passwords are read from the keyring only when a
+connection opens.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 from datetime import datetime, timezone
 
 from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
+from deskterm.secrets import get_secret
 from deskterm.sources.base import Source
 from deskterm.sources.demo import DEFAULT_BATCH_TICKETS, DemoSource
 from deskterm.store.db import Store
@@ -32,7 +35,7 @@ def sources_for_store(store: Store) -> list[Source]:
     """Instantiate a source for every account of the profile."""
     sources: list[Source] = []
     worlds: dict[tuple[str, int, int], DemoWorld] = {}
-    for key, raw in store.conn.execute("SELECT key, settings FROM accounts ORDER BY id"):
+    for key, name, raw in store.conn.execute("SELECT key, name, settings FROM accounts ORDER BY id"):
         settings = json.loads(raw or "{}")
         if settings.get("source") == "demo":
             world_key = (settings["anchor"], int(settings["tickets"]), int(settings["seed"]))
@@ -42,4 +45,20 @@ def sources_for_store(store: Store) -> list[Source]:
                 worlds[world_key] = world
             sources.append(DemoSource(world, key, batch_tickets=int(settings.get("batch_tickets",
                                                                                  DEFAULT_BATCH_TICKETS))))
+        elif settings.get("source") in ("imap", "maildir"):
+            sources.append(mail_source(key, name, settings))
     return sources
+
+
+def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:
+    """An IMAP or Maildir source for a stored mail account."""
+    from deskterm.sources.mail.imap import ImapSource
+    from deskterm.sources.mail.maildir import MaildirSource
+    from deskterm.sources.mail.settings import mail_settings
+
+    settings = mail_settings(raw_settings)
+    if settings.maildir:
+        return MaildirSource(key, name, settings)
+    assert settings.imap is not None
+    reference = settings.imap.password_ref
+    return ImapSource(key, name, settings, lambda: get_secret(reference))

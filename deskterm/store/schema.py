@@ -403,6 +403,42 @@ CREATE TABLE erasures (
 );
 """
 
+# v4: the e-mail channel. Conversation keys (Message-IDs, references, relay keys) map mails
+# to tickets across syncs; locations say where each mail sits on the server; the outbox
+# keeps the exact bytes of each reply so every retry sends the same message.
+_V4 = """
+CREATE TABLE mail_keys (
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    key        TEXT NOT NULL,
+    ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+CREATE INDEX mail_keys_ticket ON mail_keys(ticket_id);
+
+CREATE TABLE mail_locations (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    folder      TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid         INTEGER NOT NULL,
+    message_id  INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    flags       TEXT NOT NULL DEFAULT '',
+    partial     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, folder, uidvalidity, uid)
+) WITHOUT ROWID;
+CREATE INDEX mail_locations_message ON mail_locations(message_id);
+
+ALTER TABLE messages ADD COLUMN raw_sha256 TEXT;
+
+ALTER TABLE outbox ADD COLUMN from_addr TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN to_addrs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE outbox ADD COLUMN raw BLOB;
+ALTER TABLE outbox ADD COLUMN refused TEXT;
+ALTER TABLE outbox ADD COLUMN server_reply TEXT;
+ALTER TABLE outbox ADD COLUMN sent_copy_at INTEGER;
+ALTER TABLE outbox ADD COLUMN message_row INTEGER REFERENCES messages(id) ON DELETE SET NULL;
+ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+"""
+
 
 def statements(script: str) -> list[str]:
     """Split a script into complete statements (executescript would COMMIT an open transaction)."""
@@ -424,5 +460,5 @@ def _v3(conn: sqlite3.Connection) -> None:
     migrate_v3_audit_chain(conn)
 
 Migration = str | Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3)
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -25,6 +25,7 @@ from deskterm.domain.identity import canonical_identity, name_postcode_key, norm
 from deskterm.store.customers import resolve_touched
 from deskterm.store.db import Store
 from deskterm.store.gdpr import identity_hash
+from deskterm.store.mail_writes import apply_flags, apply_folder_state, store_mail, sync_read_state
 
 
 def _upsert_sql(table: str, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
@@ -52,7 +53,7 @@ _REFUND_UPSERT = _upsert_sql("refunds", ("order_id", "external_id"), ("amount_ce
 _CANCELLATION_UPSERT = _upsert_sql("cancellations", ("order_id", "external_id"), ("status", "reason", "requested_at"))
 _MESSAGE_UPSERT = _upsert_sql("messages", ("account_id", "external_id"), (
     "ticket_id", "direction", "sender_name", "sender_addr", "sent_at", "subject", "body_text", "body_quoted",
-    "parse_warning"))
+    "parse_warning", "raw_sha256"))
 _ATTACHMENT_UPSERT = _upsert_sql("attachments", ("message_id", "ordinal"),
                                  ("filename", "content_type", "size", "sha256", "data"))
 
@@ -95,8 +96,8 @@ def get_cursor(conn: sqlite3.Connection, account_id: int, stream: str) -> str | 
     return row[0] if row else None
 
 
-def apply_batch(store: Store, account_id: int, stream: str, batch: Batch, *, now: int) -> BatchResult:
-    """Store a batch and advance the cursor atomically."""
+def apply_batch(store: Store, account_id: int, stream: str | None, batch: Batch, *, now: int) -> BatchResult:
+    """Store a batch and advance the stream's cursor atomically (stream None: no cursor to move)."""
     result = BatchResult()
     with store.transaction() as conn:
         writer = _BatchWriter(conn, account_id, now)
@@ -112,8 +113,18 @@ def apply_batch(store: Store, account_id: int, stream: str, batch: Batch, *, now
             result.tickets += writer.ticket(ticket, latest.get(ticket.external_id)) is not None
         for message in batch.messages:
             result.messages += writer.message(message) is not None
+        for state in batch.folder_states:
+            apply_folder_state(writer, state)
+        for mail in batch.mails:
+            result.messages += store_mail(writer, mail) is not None
+        for change in batch.mail_flags:
+            apply_flags(writer, change)
         writer.refresh_touched_tickets()
+        if writer.mail_tickets:
+            sync_read_state(conn, writer.mail_tickets)
         resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now)
+        if stream is None:
+            return result
         conn.execute(
             "INSERT INTO sync_state(account_id, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(account_id, stream) DO UPDATE SET cursor = excluded.cursor, "
@@ -132,6 +143,7 @@ class _BatchWriter:
         self.now = now
         self.touched_tickets: set[int] = set()
         self.touched_orders: set[int] = set()
+        self.mail_tickets: set[int] = set()  # tickets whose read state follows the server's \Seen
         self._ticket_ids: dict[str, int] = {}
         # Erased identities: records they sent before the erasure are not imported again.
         self._any_erased = conn.execute("SELECT 1 FROM erased_identities LIMIT 1").fetchone() is not None
@@ -294,16 +306,24 @@ class _BatchWriter:
         self._ticket_ids[external_id] = int(row[0])
         return int(row[0])
 
+    def forget_ticket(self, ticket_id: int) -> None:
+        """A ticket was merged away inside this batch: drop it from caches and touched sets."""
+        self._ticket_ids = {k: v for k, v in self._ticket_ids.items() if v != ticket_id}
+        self.touched_tickets.discard(ticket_id)
+        self.mail_tickets.discard(ticket_id)
+
     def message(self, record: MessageRecord) -> int | None:
         skipped = self._skipped_tickets.get(record.ticket_external_id)
         if skipped == 0 or (skipped and epoch(record.sent_at) < skipped):
             return None
-        ticket_id = self._ticket_id(record.ticket_external_id)
+        return self.upsert_message(record, self._ticket_id(record.ticket_external_id))
+
+    def upsert_message(self, record: MessageRecord, ticket_id: int, *, raw_sha256: str | None = None) -> int:
         self.conn.execute(
             _MESSAGE_UPSERT,
             (self.account_id, record.external_id, ticket_id, str(record.direction), record.sender_name,
              record.sender_addr, epoch(record.sent_at), record.subject, record.body_text,
-             record.body_quoted, record.parse_warning),
+             record.body_quoted, record.parse_warning, raw_sha256),
         )
         message_id = int(self.conn.execute(
             "SELECT id FROM messages WHERE account_id = ? AND external_id = ?",

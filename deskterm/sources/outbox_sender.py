@@ -1,0 +1,112 @@
+"""Delivering the outbox: claim a due reply, send it, record the result, file a copy in Sent.
+
+Order of durable steps for one reply (each its own transaction):
+1. claim (status `sending`, lease) - a crash before or during sending leaves the row to be
+   retried when the lease ends, with the same bytes and Message-ID;
+2. SMTP; 3. mark `sent` with the server's reply and any refused recipients;
+4. APPEND to the IMAP Sent folder unless a mail with that Message-ID is already there,
+   then mark the copy made - so the Sent folder never gets it twice.
+Temporary errors (4xx, timeouts) retry with backoff; permanent ones (5xx, refused login)
+mark the row failed with a one-line reason the ticket shows.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from imapclient.exceptions import IMAPClientError
+
+from deskterm.secrets import SecretError, get_secret
+from deskterm.sources.base import SourceError
+from deskterm.sources.mail.imap import connect
+from deskterm.sources.mail.settings import MailAccountSettings, MailSettingsError, mail_settings
+from deskterm.sources.mail.smtp import send_raw
+from deskterm.store.db import Store
+from deskterm.store.outbox import OutboxRow, claim_due, copies_due, mark_copied, mark_failed_attempt, mark_sent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: list[str] = field(default_factory=list)
+    copies: int = 0
+
+
+class OutboxSender:
+    """Sends due replies of the store's mail accounts."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time,
+                 secret: Callable[[str], str] = get_secret) -> None:
+        self.store = store
+        self.clock = clock
+        self.secret = secret
+        self._settings: dict[int, MailAccountSettings | None] = {}
+
+    def _account(self, account_id: int) -> MailAccountSettings | None:
+        if account_id not in self._settings:
+            row = self.store.conn.execute("SELECT settings FROM accounts WHERE id = ?", (account_id,)).fetchone()
+            raw = json.loads(row[0] or "{}") if row else {}
+            try:
+                self._settings[account_id] = mail_settings(raw) if raw.get("source") in ("imap", "maildir") else None
+            except MailSettingsError:
+                self._settings[account_id] = None
+        return self._settings[account_id]
+
+    def deliver_due(self, *, limit: int = 50) -> DeliveryReport:
+        report = DeliveryReport()
+        mail_accounts = [int(r[0]) for r in self.store.conn.execute(
+            "SELECT id FROM accounts WHERE json_extract(settings, '$.source') IN ('imap', 'maildir')")]
+        for _ in range(limit):
+            row = claim_due(self.store, int(self.clock()), account_ids=mail_accounts)
+            if row is None:
+                break
+            self._send(row, report)
+        for row in copies_due(self.store):
+            self._file_copy(row, report)
+        return report
+
+    def _send(self, row: OutboxRow, report: DeliveryReport) -> None:
+        settings = self._account(row.account_id)
+        try:
+            if settings is None or settings.smtp is None:
+                raise SourceError("this account has no SMTP server configured", temporary=False)
+            password = self.secret(settings.smtp.password_ref)
+            result = send_raw(settings.smtp, password, row.from_addr, row.to_addrs, row.raw)
+        except (SourceError, SecretError) as exc:
+            temporary = isinstance(exc, SourceError) and exc.temporary
+            state = mark_failed_attempt(self.store, row.id, now=int(self.clock()), error=str(exc), temporary=temporary)
+            if state == "failed":
+                report.failed.append(str(exc))
+            else:
+                report.retrying += 1
+            log.warning("reply %s not sent (%s): %s", row.id, state, exc)
+            return
+        mark_sent(self.store, row.id, now=int(self.clock()), server_reply=result.server_reply, refused=result.refused)
+        report.sent += 1
+
+    def _file_copy(self, row: OutboxRow, report: DeliveryReport) -> None:
+        settings = self._account(row.account_id)
+        if settings is None or settings.imap is None or not settings.sent_folder:
+            mark_copied(self.store, row.id, now=int(self.clock()))  # nowhere to file it: nothing to retry
+            return
+        try:
+            client = connect(settings.imap, self.secret(settings.imap.password_ref))
+            try:
+                client.select_folder(settings.sent_folder)
+                if not client.search(["HEADER", "Message-ID", f"<{row.message_id}>"]):
+                    client.append(settings.sent_folder, row.raw, flags=[b"\\Seen"])
+            finally:
+                client.logout()
+        except (SourceError, SecretError, OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
+            log.warning("copy of reply %s to Sent failed, will retry: %s", row.id, str(exc)[:200])
+            return
+        mark_copied(self.store, row.id, now=int(self.clock()))
+        report.copies += 1

@@ -1,0 +1,67 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives.
+
+`reply_data` / `refuse` let a test make it answer 4xx/5xx, refuse single recipients, or
+hold the DATA reply until the test says so (to kill a sender after DATA, before 250).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from email import message_from_bytes
+
+from aiosmtpd.controller import Controller
+
+from tests.helpers.dovecot import free_port
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message_id(self) -> str:
+        return str(message_from_bytes(self.data).get("Message-ID", "")).strip().strip("<>")
+
+
+@dataclass
+class RecordingHandler:
+    received: list[Received] = field(default_factory=list)
+    reply_data: str = "250 2.0.0 Ok: queued"
+    refuse: dict[str, str] = field(default_factory=dict)
+    hold_data: threading.Event | None = None  # set: DATA replies; unset: DATA waits (up to 30 s)
+    data_arrived: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.data_arrived.set()
+        if self.hold_data is not None:
+            import asyncio
+
+            await asyncio.get_running_loop().run_in_executor(None, self.hold_data.wait, 30)
+        if self.reply_data.startswith("250"):
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        return self.reply_data
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handler.hold_data is not None:
+            self.handler.hold_data.set()
+        self.controller.stop()
