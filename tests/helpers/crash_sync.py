@@ -4,6 +4,8 @@
 
 SQLite calls the trace callback as each statement starts, so SIGKILL here lands exactly
 between two writes (or right before a COMMIT), like a crash or `kill -9` would.
+With DESKTERM_TEST_SECRETS set (JSON {"service/user": "secret"}), mail accounts find their
+passwords in an in-memory keyring, as the parent test's keyring has them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,24 @@ from deskterm.store.db import Store
 WRITE_PREFIXES = ("INSERT", "UPDATE", "DELETE", "COMMIT", "REPLACE")
 
 
+def install_test_keyring() -> None:
+    """An in-memory keyring holding the secrets the parent test passed in the environment."""
+    secrets = os.environ.get("DESKTERM_TEST_SECRETS")
+    if not secrets:
+        return
+    import keyring
+
+    from tests.conftest import MemoryKeyring
+
+    memory = MemoryKeyring()
+    for name, value in json.loads(secrets).items():
+        service, user = name.split("/", 1)
+        memory.set_password(service, user, value)
+    keyring.set_keyring(memory)
+
+
 def main() -> None:
+    install_test_keyring()
     path, kill_at = Path(sys.argv[1]), int(sys.argv[2])
     writes: list[str] = []
 

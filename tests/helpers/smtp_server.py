@@ -7,6 +7,7 @@ hold the DATA reply until the test says so (to kill a sender after DATA, before 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 
@@ -33,6 +34,14 @@ class RecordingHandler:
     refuse: dict[str, str] = field(default_factory=dict)
     hold_data: threading.Event | None = None  # set: DATA replies; unset: DATA waits (up to 30 s)
     data_arrived: threading.Event = field(default_factory=threading.Event)
+    on_connect: Callable[[], None] | None = None  # called at EHLO (e.g. to kill the client there)
+    on_data: Callable[[], None] | None = None  # called after DATA is received, before the reply
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+        session.host_name = hostname
+        if self.on_connect is not None:
+            self.on_connect()
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if address in self.refuse:
@@ -42,6 +51,8 @@ class RecordingHandler:
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.data_arrived.set()
+        if self.on_data is not None:
+            self.on_data()
         if self.hold_data is not None:
             import asyncio
 

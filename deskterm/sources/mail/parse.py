@@ -37,6 +37,7 @@ MAX_HEADER_BYTES = 256_000
 MAX_BODY_CHARS = 1_000_000
 # Any bracketed token counts, as in notmuch: real mail has ids without "@" (sup wrote
 # "References: <yes>") and obsolete spacing ("<1234 @ local .example>", spaces dropped).
+_ANGLE_ADDR = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>\s*$")
 _MSGID = re.compile(r"<([^<>]{1,250})>")
 _QUOTE_MARKERS = re.compile(
     r"^(?:"
@@ -130,6 +131,19 @@ def decode_words(value: str | None) -> str:
     except Exception:
         text = value
     return " ".join(text.split())
+
+
+def _address(value: str | None) -> tuple[str, str]:
+    """(display name, address) of a header. The address is split off *before* encoded words
+    are decoded: a name like `=?utf-8?q?X=0D=0ABcc:_a@evil?=` must stay a name and never
+    become the address a reply goes to (RFC 2047 forbids encoded words in an address)."""
+    value = value or ""
+    angle = _ANGLE_ADDR.search(value)
+    if angle:  # "name <addr>": the bracketed address wins over whatever the name contains
+        name, address = value[:angle.start()].strip().strip('"').strip(), angle.group(1)
+    else:
+        name, address = parseaddr(value)
+    return " ".join(decode_words(name).split()), address
 
 
 def _ids(value: str | None) -> list[str]:
@@ -263,8 +277,8 @@ def _from_message(message: Message, raw: bytes, warnings: list[str]) -> ParsedMa
         warnings.append("fehlerhafte MIME-Struktur: " + ", ".join(sorted({type(d).__name__ for d in message.defects}))[:120])
     message_ids = _ids(_header(message, "Message-ID"))
     message_id = message_ids[0] if message_ids else _content_id(raw, message)
-    from_name, from_addr = parseaddr(decode_words(_header(message, "From")))
-    to = [address for _, address in getaddresses([decode_words(_header(message, "To"))]) if address]
+    from_name, from_addr = _address(_header(message, "From"))
+    to = [address for _, address in getaddresses([_header(message, "To") or ""]) if address]
     plain: list[str] = []
     html: list[str] = []
     attachments: list[AttachmentRecord] = []
@@ -325,7 +339,7 @@ def _raw_fallback(raw: bytes, guarded: bytes) -> ParsedMail:
     except Exception:
         return ParsedMail(_content_id(raw, None), [], [], "", "", "", [], None, text, "")
     ids = _ids(_header(headers, "Message-ID"))
-    from_name, from_addr = parseaddr(decode_words(_header(headers, "From")))
+    from_name, from_addr = _address(_header(headers, "From"))
     return ParsedMail(ids[0] if ids else _content_id(raw, headers), _ids(_header(headers, "In-Reply-To")),
                       _ids(_header(headers, "References")), decode_words(_header(headers, "Subject")), from_name,
                       from_addr, [], _date(_header(headers, "Date")), text, "")
