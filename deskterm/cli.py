@@ -148,18 +148,39 @@ def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> in
     printer = _ProgressPrinter(sys.stderr.isatty())
     engine = SyncEngine(where.store_path(profile), sources, listener=printer)
     if not watch:
-        runs = engine.run_once()
+        try:
+            runs = engine.run_once()
+        finally:
+            for source in sources:
+                source.close()
         failed = [r for r in runs if r.error]
         total = sum(r.messages for r in runs)
         print(f"synced {len(runs)} sources, {total} new or changed messages, {len(failed)} failed", file=sys.stderr)
+        _deliver_outbox(where, profile)
         return 1 if failed else 0
     stop = threading.Event()
     print(f"watching {len(sources)} sources every {interval:g} s; Ctrl-C stops", file=sys.stderr)
     try:
-        engine.watch(interval, stop)
+        engine.watch(interval, stop, after_each=lambda: _deliver_outbox(where, profile))
     except KeyboardInterrupt:
         stop.set()
+    finally:
+        for source in sources:
+            source.close()
     return 0
+
+
+def _deliver_outbox(where: Locations, profile: str) -> None:
+    """Send due replies after a sync (mail accounts only; other channels send in their issues)."""
+    from deskterm.sources.outbox_sender import OutboxSender
+
+    with open_store(where, profile) as store:
+        if store.conn.execute("SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') "
+                              "OR (status = 'sent' AND sent_copy_at IS NULL) LIMIT 1").fetchone() is None:
+            return
+        report = OutboxSender(store).deliver_due()
+    if report.sent or report.failed or report.retrying:
+        print(f"outbox: sent {report.sent}, retrying {report.retrying}, failed {len(report.failed)}", file=sys.stderr)
 
 
 class _ProgressPrinter:
@@ -201,7 +222,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from deskterm.store.gdpr_register import RegisterError
     from deskterm.store.search import QueryError
 
-    return (MergeError, ErasureError, RegisterError, QueryError)
+    from deskterm.accounts import AccountError
+    from deskterm.secrets import SecretError
+    from deskterm.sources.base import SourceError
+    from deskterm.sources.mail.settings import MailSettingsError
+    from deskterm.store.outbox import OutboxError
+
+    return (MergeError, ErasureError, RegisterError, QueryError, AccountError, SecretError, SourceError,
+            MailSettingsError, OutboxError)
 
 
 def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -231,6 +259,29 @@ def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
         if args.command == "audit":
             return cli_gdpr.run_audit(args, store)
         return cli_gdpr.run_gdpr(args, store, policy=config.gdpr.policy(), actor=config.ui.agent or None)
+
+
+def cmd_mail(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    """accounts / reply / outbox / mail: the e-mail channel's commands (cli_mail)."""
+    from deskterm import cli_mail
+
+    if args.command == "accounts" and args.accounts_command == "add":
+        profile = getattr(args, "profile", None) or config.default_profile or "main"
+        path = where.store_path(profile)
+        created = not path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with Store.open(path) as store:  # adding the first account creates the profile
+                return cli_mail.run_accounts(args, store)
+        except BaseException:
+            if created:  # a failed first add leaves no empty profile behind
+                for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                    leftover.unlink(missing_ok=True)
+            raise
+    runner = {"accounts": cli_mail.run_accounts, "reply": cli_mail.run_reply, "outbox": cli_mail.run_outbox,
+              "mail": cli_mail.run_mail}[args.command]
+    with profile_store(where, config, args) as store:
+        return runner(args, store)
 
 
 def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -301,6 +352,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     cli_gdpr.add_parsers(sub)
 
+    from deskterm import cli_mail
+
+    cli_mail.add_parsers(sub)
+
     doctor = sub.add_parser("doctor", help="check store, config, keyring and accounts; say what to fix")
     doctor.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
 
@@ -319,6 +374,10 @@ COMMANDS = {
     "customer": cmd_customer,
     "gdpr": cmd_gdpr,
     "audit": cmd_gdpr,
+    "accounts": cmd_mail,
+    "reply": cmd_mail,
+    "outbox": cmd_mail,
+    "mail": cmd_mail,
     "doctor": cmd_doctor,
     "paths": cmd_paths,
     "config": cmd_config_init,

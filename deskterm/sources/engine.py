@@ -78,14 +78,20 @@ class SyncEngine:
                 runs.append(self._run_source(store, source, stop))
         return runs
 
-    def watch(self, interval: float, stop: threading.Event) -> None:
+    def watch(self, interval: float, stop: threading.Event, *, after_each: Callable[[], None] | None = None) -> None:
         """Sync, wait up to `interval` seconds, repeat until `stop` is set.
 
         Sources that can push (IMAP IDLE) end the wait early when their server reports a
         change, so new mail arrives within a second or two rather than at the next poll.
+        `after_each` runs after every sync (the CLI delivers the outbox there).
         """
         while not stop.is_set():
             self.run_once(stop)
+            if after_each is not None:
+                try:
+                    after_each()
+                except Exception as exc:  # e.g. the outbox failing must not end the watch
+                    log.warning("after-sync step failed: %s", describe_error(exc))
             self._wait(interval, stop)
 
     def _wait(self, interval: float, stop: threading.Event) -> None:

@@ -1,0 +1,206 @@
+"""`deskterm accounts ...`, `deskterm reply`, `deskterm outbox ...`, `deskterm mail fetch`.
+
+Mail accounts, replies and the outbox from the command line, for scripts and for servers
+without a terminal UI. Passwords are asked for (or read from stdin), never taken as an
+argument: arguments end up in shell history and process lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+
+from deskterm.cli_args import action_parser
+from deskterm.domain.format import local_time
+from deskterm.domain.sanitize import clean_line
+from deskterm.store.db import Store
+
+SECURITY_HELP = "tls (implicit, default), starttls, or plain (needs --allow-plaintext; loopback tests only)"
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    accounts = sub.add_parser("accounts", help="list and add accounts (IMAP/SMTP mail, Maildir)")
+    actions = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
+    action_parser(actions, "list", help="every account of the profile with its source and last sync")
+    add = action_parser(actions, "add", help="add an account; the connection is tested before anything is saved")
+    kinds = add.add_subparsers(dest="kind", metavar="KIND", required=True)
+    imap = action_parser(kinds, "imap", help="an IMAP mailbox, with SMTP for replies")
+    _common(imap)
+    imap.add_argument("--host", required=True, help="IMAP server")
+    imap.add_argument("--port", type=int, default=None, help="IMAP port (default 993 for tls, 143 otherwise)")
+    imap.add_argument("--security", default="tls", choices=("tls", "starttls", "plain"), help=SECURITY_HELP)
+    imap.add_argument("--user", required=True, help="IMAP login")
+    imap.add_argument("--folders", default="INBOX,Sent", help="folders to follow, comma-separated")
+    imap.add_argument("--sent-folder", default="Sent", help="where copies of sent replies are filed")
+    imap.add_argument("--smtp-host", help="SMTP server for replies (default: none, replies cannot be sent)")
+    imap.add_argument("--smtp-port", type=int, default=None, help="SMTP port (default 465 for tls, 587 otherwise)")
+    imap.add_argument("--smtp-security", default="tls", choices=("tls", "starttls", "plain"), help=SECURITY_HELP)
+    imap.add_argument("--smtp-user", default=None, help="SMTP login (default: the IMAP login)")
+    imap.add_argument("--separate-smtp-password", action="store_true", help="ask for a second password for SMTP")
+    imap.add_argument("--allow-plaintext", action="store_true", help="allow --security plain (unencrypted)")
+    imap.add_argument("--max-message-mb", type=float, default=25.0,
+                      help="larger mails are stored as a placeholder and fetched on demand")
+    imap.add_argument("--password-stdin", action="store_true", help="read the password(s) from stdin, one per line")
+    imap.add_argument("--no-test", action="store_true", help="save without testing the login (not recommended)")
+    maildir = action_parser(kinds, "maildir", help="a local Maildir kept in sync by mbsync or offlineimap")
+    _common(maildir)
+    maildir.add_argument("--path", required=True, help="the Maildir's top folder (with cur/, new/, tmp/)")
+    maildir.add_argument("--folders", default="INBOX,Sent", help="folders to follow, comma-separated")
+    maildir.add_argument("--sent-folder", default="Sent")
+
+    reply = sub.add_parser("reply", help="queue a reply to a ticket's newest mail (sent by 'outbox send' or sync)")
+    reply.add_argument("ticket_id", type=int)
+    source = reply.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", help="the reply text")
+    source.add_argument("--file", type=argparse.FileType("r", encoding="utf-8"), help="read the reply text from a file ('-': stdin)")
+    reply.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
+
+    outbox = sub.add_parser("outbox", help="replies waiting to leave: list, send now, retry a failed one")
+    outbox_actions = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    action_parser(outbox_actions, "list", help="queued, failed and recent replies")
+    action_parser(outbox_actions, "send", help="send every due reply now")
+    retry = action_parser(outbox_actions, "retry", help="queue a failed reply again")
+    retry.add_argument("outbox_id", type=int)
+
+    mail = sub.add_parser("mail", help="e-mail helpers")
+    mail_actions = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
+    fetch = action_parser(mail_actions, "fetch", help="download a large mail that was stored as a placeholder")
+    fetch.add_argument("message", help="the Message-ID shown in the placeholder (or the message's row number)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key", required=True, help="short account key, e.g. 'mail' or 'amazon-mail'")
+    parser.add_argument("--name", default=None, help="display name (default: the key)")
+    parser.add_argument("--address", action="append", default=[], required=True,
+                        help="the shop's own address (repeatable); mail from it counts as a reply")
+
+
+def run_accounts(args: argparse.Namespace, store: Store) -> int:
+    if args.accounts_command == "list":
+        return _list_accounts(store)
+    from deskterm.accounts import add_mail_account
+    from deskterm.sources.mail.settings import DEFAULT_MAX_MESSAGE_BYTES, MailAccountSettings, ServerSettings
+
+    folders = tuple(f.strip() for f in args.folders.split(",") if f.strip())
+    if args.kind == "maildir":
+        settings = MailAccountSettings(None, None, tuple(args.address), folders, args.sent_folder, maildir=args.path)
+        add_mail_account(store, args.key, args.name or args.key, settings, imap_password="", test_connection=False)
+        print(f"added Maildir account {args.key}; run 'deskterm sync' to read it")
+        return 0
+    default_port = 993 if args.security == "tls" else 143
+    imap = ServerSettings(args.host, args.port or default_port, args.security, args.user, "",
+                          allow_plaintext=args.allow_plaintext)
+    smtp = None
+    if args.smtp_host:
+        smtp_port = args.smtp_port or (465 if args.smtp_security == "tls" else 587)
+        smtp = ServerSettings(args.smtp_host, smtp_port, args.smtp_security, args.smtp_user or args.user, "",
+                              allow_plaintext=args.allow_plaintext)
+    max_bytes = int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
+    settings = MailAccountSettings(imap, smtp, tuple(args.address), folders, args.sent_folder,
+                                   max_message_bytes=max_bytes)
+    password, smtp_password = _passwords(args)
+    add_mail_account(store, args.key, args.name or args.key, settings, imap_password=password,
+                     smtp_password=smtp_password, test_connection=not args.no_test)
+    print(f"added IMAP account {args.key} ({args.user} at {args.host}); the password is in the keyring")
+    return 0
+
+
+def _passwords(args: argparse.Namespace) -> tuple[str, str | None]:
+    if args.password_stdin:
+        lines = sys.stdin.read().splitlines()
+        password = lines[0] if lines else ""
+        smtp = lines[1] if args.separate_smtp_password and len(lines) > 1 else None
+        return password, smtp
+    password = getpass.getpass(f"IMAP password for {args.user}: ")
+    smtp = getpass.getpass("SMTP password: ") if args.separate_smtp_password else None
+    return password, smtp
+
+
+def _list_accounts(store: Store) -> int:
+    rows = store.conn.execute(
+        "SELECT a.key, a.channel, a.name, a.settings, s.state, s.last_success, s.last_error "
+        "FROM accounts a LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id").fetchall()
+    for key, channel, name, raw, state, last_success, last_error in rows:
+        settings = json.loads(raw or "{}")
+        kind = settings.get("source", "?")
+        where = ""
+        if kind == "imap" and settings.get("imap"):
+            where = f"{settings['imap'].get('user')}@{settings['imap'].get('host')}"
+        elif kind == "maildir":
+            where = settings.get("maildir", "")
+        synced = local_time(last_success) if last_success else "never"
+        error = f"  error: {clean_line(last_error)}" if state == "error" and last_error else ""
+        print(f"{key}\t{channel}\t{kind}\t{clean_line(name)}\t{where}\tlast sync {synced}{error}")
+    if not rows:
+        print("no accounts; add one with 'deskterm accounts add imap ...'")
+    return 0
+
+
+def run_reply(args: argparse.Namespace, store: Store) -> int:
+    from deskterm.sources.mail.settings import MailSettingsError, mail_settings
+    from deskterm.store.outbox import OutboxError, queue_mail_reply
+
+    text = args.text if args.text is not None else args.file.read()
+    row = store.conn.execute("SELECT a.settings, a.name FROM tickets t JOIN accounts a ON a.id = t.account_id "
+                             "WHERE t.id = ?", (args.ticket_id,)).fetchone()
+    if row is None:
+        raise OutboxError(f"no ticket {args.ticket_id}")
+    try:
+        settings = mail_settings(json.loads(row[0] or "{}"))
+    except MailSettingsError:
+        raise OutboxError(f"ticket {args.ticket_id} is not on a mail account; this channel cannot send yet") from None
+    if settings.smtp is None:
+        raise OutboxError("this mail account has no SMTP server; add one to send replies")
+    queued = queue_mail_reply(store, args.ticket_id, text, from_addr=settings.from_address, from_name=row[1],
+                              now=int(time.time()))
+    print(f"queued reply {queued.id} to {', '.join(queued.to_addrs)} (Message-ID <{queued.message_id}>)")
+    return 0
+
+
+def run_outbox(args: argparse.Namespace, store: Store) -> int:
+    from deskterm.sources.outbox_sender import OutboxSender
+    from deskterm.store.outbox import OutboxError, retry_failed
+
+    if args.outbox_command == "send":
+        report = OutboxSender(store).deliver_due()
+        print(f"sent {report.sent}, retrying later {report.retrying}, failed {len(report.failed)}, "
+              f"filed in Sent {report.copies}")
+        for error in report.failed:
+            print(f"✗ {clean_line(error)}")
+        return 1 if report.failed else 0
+    if args.outbox_command == "retry":
+        if not retry_failed(store, args.outbox_id, now=int(time.time())):
+            raise OutboxError(f"reply {args.outbox_id} is not a failed reply")
+        print(f"reply {args.outbox_id} queued again")
+        return 0
+    rows = store.conn.execute(
+        "SELECT id, ticket_id, status, attempts, to_addrs, created_at, sent_at, last_error FROM outbox "
+        "ORDER BY CASE status WHEN 'failed' THEN 0 WHEN 'sending' THEN 1 WHEN 'queued' THEN 2 ELSE 3 END, id DESC "
+        "LIMIT 50").fetchall()
+    for outbox_id, ticket_id, status, attempts, to_addrs, created, sent, error in rows:
+        when = local_time(sent or created)
+        note = f"  {clean_line(error)}" if error and status != "sent" else ""
+        print(f"{outbox_id}\tticket {ticket_id}\t{status}\t{attempts} tries\t{', '.join(json.loads(to_addrs))}\t"
+              f"{when}{note}")
+    if not rows:
+        print("the outbox is empty")
+    return 0
+
+
+def run_mail(args: argparse.Namespace, store: Store) -> int:
+    from deskterm.sources.mail.fetch import fetch_whole_message
+
+    from deskterm.sources.base import SourceError
+
+    wanted = args.message.strip().strip("<>")
+    row = store.conn.execute("SELECT id FROM messages WHERE external_id = ? ORDER BY id LIMIT 1", (wanted,)).fetchone()
+    if row is None and wanted.isdigit():
+        row = (int(wanted),)
+    if row is None:
+        raise SourceError(f"no stored mail with Message-ID <{wanted}>", temporary=False)
+    fetch_whole_message(store, int(row[0]))
+    print(f"message <{wanted}> downloaded")
+    return 0
