@@ -44,6 +44,9 @@ def build(count: int) -> list[bytes]:
                        f"To: service@lindenhof-haushalt.de\nSubject: {message.subject or 'Anfrage'}\n"
                        f"Date: {format_datetime(message.sent_at)}\nMessage-ID: <m{index}-{n}@demo.example>\n"
                        "MIME-Version: 1.0\n")
+            if n:  # replies carry thread headers, as real mail does
+                references = " ".join(f"<m{index}-{k}@demo.example>" for k in range(n))
+                headers += f"In-Reply-To: <m{index}-{n - 1}@demo.example>\nReferences: {references}\n"
             kind = len(mails) % 10
             if kind < 5:
                 text = f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n"

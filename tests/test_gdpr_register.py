@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deskterm.cli import build_app
 from deskterm.config import Config, UiConfig
-from deskterm.domain.gdpr_requests import RequestKind, add_months, detect_request
+from deskterm.domain.gdpr_requests import _PATTERNS, RequestKind, add_months, detect_request
 from deskterm.domain.retention import RetentionPolicy
 from deskterm.model import Batch, Channel, CustomerRecord, Direction, IdentityRef, MessageRecord, OrderRecord, TicketRecord
 from deskterm.paths import Locations
@@ -59,6 +61,19 @@ def test_requests_in_buyer_text_are_recognised(text: str, kind: RequestKind) -> 
                                   "Bitte löschen Sie meine Bestellung"])
 def test_ordinary_messages_are_not_flagged(text: str) -> None:
     assert detect_request(text) is None
+
+
+@given(st.lists(st.sampled_from(["Art. 17", "art 15", "löschen", "Lösung", "meine", "alle", "Daten", "data", "my",
+                                  "delete", "erase", "account", "information", "personal", "Auskunft", "über",
+                                  "welche", "mir", "Widerspruch", "widerspreche", "der", "Verarbeitung", "object",
+                                  "to", "processing", "copy", "of", "Paket", "Bestellung", "Recht", "auf", "vergessen",
+                                  "right", "be", "forgotten", "Datenübertragbarkeit", "access", "request", "zu"]),
+                max_size=12))
+def test_the_cheap_first_pass_never_hides_a_request(words: list[str]) -> None:
+    text = " ".join(words)
+    slow = next(((kind, p.search(text).group(0)) for kind, p in _PATTERNS if p.search(text)), None)  # type: ignore[union-attr]
+    fast = detect_request(text)
+    assert (fast.kind, fast.phrase) == slow if fast else slow is None
 
 
 def test_due_dates_follow_calendar_months() -> None:

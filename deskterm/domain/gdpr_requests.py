@@ -46,6 +46,11 @@ _PATTERNS: tuple[tuple[RequestKind, re.Pattern[str]], ...] = tuple((kind, re.com
 ))
 
 
+# One cheap pass first: every pattern above needs one of these words, most messages have none.
+_ANY_CUE = re.compile(r"\bart\.?\s*(?:15|16|17|20|21)\b|l[öo]sch|daten|data\b|vergessen|forgotten|erasure|"
+                      r"widerspr|object|auskunft|access|rectif|berichtig|information|account", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class Detected:
     kind: RequestKind
@@ -54,6 +59,8 @@ class Detected:
 
 def detect_request(text: str) -> Detected | None:
     """The request a buyer's message makes, with the words that show it (for the admin)."""
+    if not _ANY_CUE.search(text):
+        return None
     for kind, pattern in _PATTERNS:
         match = pattern.search(text)
         if match:

@@ -172,10 +172,15 @@ def answer_link_suggestion(conn: sqlite3.Connection, suggestion_id: int, *, acce
 # -- the pass a sync batch runs ----------------------------------------------------------
 
 
-def resolve_touched(conn: sqlite3.Connection, *, tickets: Iterable[int], orders: Iterable[int], now: int) -> None:
-    """Link tickets to orders named in their messages, then apply the identity rules."""
+def resolve_touched(conn: sqlite3.Connection, *, tickets: Iterable[int], orders: Iterable[int], now: int,
+                    messages_after: int = 0) -> None:
+    """Link tickets to orders named in their messages, then apply the identity rules.
+
+    `messages_after`: message rows up to this id were checked for data-protection requests
+    by an earlier batch; only newer ones are read again.
+    """
     tickets = sorted(tickets)
-    flag_requests(conn, tickets)
+    flag_requests(conn, tickets, messages_after=messages_after)
     _link_orders_from_text(conn, tickets)
     _link_customers_by_order(conn, tickets, now=now, actor="sync")
     for order_id in sorted(orders):

@@ -45,14 +45,18 @@ class FlagRow:
 # -- flags: the sync notices requests written in buyer messages --------------------------
 
 
-def flag_requests(conn: sqlite3.Connection, tickets: Iterable[int]) -> None:
-    """Flag tickets whose buyer messages ask for access, erasure... (once per ticket)."""
+def flag_requests(conn: sqlite3.Connection, tickets: Iterable[int], *, messages_after: int = 0) -> None:
+    """Flag tickets whose buyer messages ask for access, erasure... (once per ticket).
+
+    Only message rows with an id above `messages_after` are read (older ones were checked
+    when they arrived), at most 20 per ticket.
+    """
     for ticket_id in tickets:
         if conn.execute("SELECT 1 FROM gdpr_flags WHERE ticket_id = ?", (ticket_id,)).fetchone():
             continue
         for message_id, text in conn.execute(
                 "SELECT id, subject || ' ' || body_text FROM messages WHERE ticket_id = ? AND direction = 'in' "
-                "ORDER BY sent_at, id LIMIT 20", (ticket_id,)).fetchall():
+                "AND id > ? ORDER BY sent_at, id LIMIT 20", (ticket_id, messages_after)).fetchall():
             found = detect_request(text)
             if found:
                 conn.execute("INSERT INTO gdpr_flags(ticket_id, message_id, kind, phrase) VALUES (?, ?, ?, ?)",

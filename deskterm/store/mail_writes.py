@@ -40,9 +40,8 @@ def store_mail(writer: _BatchWriter, record: MailRecord) -> int | None:
         erased = writer.erased_at(record.customer.key)
         if erased is not None and _epoch(message.sent_at) < erased:
             return None
-    external_id = _external_id(conn, writer.account_id, message.external_id, record.raw_sha256, record.partial)
-    existing = conn.execute("SELECT id, ticket_id FROM messages WHERE account_id = ? AND external_id = ?",
-                            (writer.account_id, external_id)).fetchone()
+    external_id, existing = _stored_as(conn, writer.account_id, message.external_id, record.raw_sha256,
+                                       record.partial)
     if existing is not None:
         ticket_id = int(existing[1])
     else:
@@ -66,13 +65,20 @@ def _epoch(value: datetime) -> int:
     return int(value.timestamp())
 
 
-def _external_id(conn: sqlite3.Connection, account_id: int, message_id: str, sha: str, partial: bool) -> str:
-    """The Message-ID, unless another mail already uses it (then the id plus a content hash)."""
-    row = conn.execute("SELECT raw_sha256 FROM messages WHERE account_id = ? AND external_id = ?",
+def _stored_as(conn: sqlite3.Connection, account_id: int, message_id: str, sha: str,
+               partial: bool) -> tuple[str, tuple[int, int] | None]:
+    """(external id, (row, ticket) if stored): the Message-ID, unless a different mail already
+    uses it (then the id plus a content hash)."""
+    row = conn.execute("SELECT id, ticket_id, raw_sha256 FROM messages WHERE account_id = ? AND external_id = ?",
                        (account_id, message_id)).fetchone()
-    if row is None or row[0] is None or row[0] == sha or partial:
-        return message_id
-    return f"{message_id}~{sha[:16]}"
+    if row is None:
+        return message_id, None
+    if row[2] is None or row[2] == sha or partial:
+        return message_id, (int(row[0]), int(row[1]))
+    other = f"{message_id}~{sha[:16]}"
+    again = conn.execute("SELECT id, ticket_id FROM messages WHERE account_id = ? AND external_id = ?",
+                         (account_id, other)).fetchone()
+    return other, (int(again[0]), int(again[1])) if again else None
 
 
 def _ticket_for(writer: _BatchWriter, record: MailRecord) -> int:

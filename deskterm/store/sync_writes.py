@@ -100,6 +100,7 @@ def apply_batch(store: Store, account_id: int, stream: str | None, batch: Batch,
     """Store a batch and advance the stream's cursor atomically (stream None: no cursor to move)."""
     result = BatchResult()
     with store.transaction() as conn:
+        checked_up_to = conn.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
         writer = _BatchWriter(conn, account_id, now)
         latest: dict[str, datetime] = {}
         for message in batch.messages:
@@ -122,7 +123,8 @@ def apply_batch(store: Store, account_id: int, stream: str | None, batch: Batch,
         writer.refresh_touched_tickets()
         if writer.mail_tickets:
             sync_read_state(conn, writer.mail_tickets)
-        resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now)
+        resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now,
+                        messages_after=checked_up_to)
         if stream is None:
             return result
         conn.execute(
@@ -149,6 +151,8 @@ class _BatchWriter:
         self._any_erased = conn.execute("SELECT 1 FROM erased_identities LIMIT 1").fetchone() is not None
         self._skipped_tickets: dict[str, int] = {}  # external id -> erased_at (0: skip the whole ticket)
         self._pending_names: dict[tuple[str, str], str] = {}
+        self._identities: dict[tuple[str, str], tuple[int, int]] = {}
+        self._names_set: dict[int, str] = {}
 
     def erased_at(self, ref: IdentityRef | None) -> int | None:
         if ref is None or not self._any_erased:
@@ -159,7 +163,18 @@ class _BatchWriter:
         return int(row[0]) if row else None
 
     def resolve_identity(self, ref: IdentityRef, display_name: str = "") -> tuple[int, int]:
-        """(customer id, identity id) for an identity, creating both when new."""
+        """(customer id, identity id) for an identity, creating both when new.
+
+        Cached for the batch: customers are merged only after all records are written.
+        """
+        cached = self._identities.get((ref.kind, ref.value))
+        if cached is not None:
+            return cached
+        resolved = self._resolve_identity(ref, display_name)
+        self._identities[(ref.kind, ref.value)] = resolved
+        return resolved
+
+    def _resolve_identity(self, ref: IdentityRef, display_name: str) -> tuple[int, int]:
         ref = IdentityRef(*canonical_identity(ref.kind, ref.value))
         row = self.conn.execute(
             "SELECT customer_id, id FROM identities WHERE kind = ? AND value = ?", (ref.kind, ref.value)
@@ -183,7 +198,8 @@ class _BatchWriter:
             self._pending_names[canonical_identity(record.key.kind, record.key.value)] = record.display_name
             return None
         customer_id, _ = self.resolve_identity(record.key, record.display_name)
-        if record.display_name:
+        if record.display_name and self._names_set.get(customer_id) != record.display_name:
+            self._names_set[customer_id] = record.display_name
             self.conn.execute(
                 "UPDATE customers SET display_name = ? WHERE id = ? AND display_name IS NOT ?",
                 (record.display_name, customer_id, record.display_name),
@@ -319,16 +335,16 @@ class _BatchWriter:
         return self.upsert_message(record, self._ticket_id(record.ticket_external_id))
 
     def upsert_message(self, record: MessageRecord, ticket_id: int, *, raw_sha256: str | None = None) -> int:
-        self.conn.execute(
-            _MESSAGE_UPSERT,
+        written = self.conn.execute(
+            _MESSAGE_UPSERT + " RETURNING id",
             (self.account_id, record.external_id, ticket_id, str(record.direction), record.sender_name,
              record.sender_addr, epoch(record.sent_at), record.subject, record.body_text,
              record.body_quoted, record.parse_warning, raw_sha256),
-        )
-        message_id = int(self.conn.execute(
-            "SELECT id FROM messages WHERE account_id = ? AND external_id = ?",
-            (self.account_id, record.external_id),
-        ).fetchone()[0])
+        ).fetchone()
+        if written is None:  # unchanged: the upsert's WHERE skipped the row, so nothing was returned
+            written = self.conn.execute("SELECT id FROM messages WHERE account_id = ? AND external_id = ?",
+                                        (self.account_id, record.external_id)).fetchone()
+        message_id = int(written[0])
         for ordinal, attachment in enumerate(record.attachments):
             self.conn.execute(
                 _ATTACHMENT_UPSERT,

@@ -13,6 +13,8 @@ Each followed folder is a stream; its cursor is `{"v": UIDVALIDITY, "u": last st
 5. fetches the next `batch_messages` new UIDs: whole messages up to `max_message_bytes`,
    only headers above that (a placeholder, fetched on demand).
 
+While the engine stores one batch, the next ones are fetched and parsed (pipeline.py).
+
 A sync with nothing changed costs one SELECT and one UID SEARCH.
 """
 
@@ -35,12 +37,14 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from deskterm.model import Batch, Channel, MailFlags, MailFolderState, MailLocation, MailRecord
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError
+from deskterm.sources.mail.pipeline import MailParser, Parsed, RawMail, ReadAhead, Step
 from deskterm.sources.mail.records import mail_record
 from deskterm.sources.mail.settings import MailAccountSettings, ServerSettings
 
 log = logging.getLogger(__name__)
 
-IDLE_RENEW_SECONDS = 25 * 60  # servers may drop an IDLE after 29 minutes (RFC 2177)
+IDLE_RENEW_SECONDS = 25 * 60
+BATCH_BYTES = 64 * 1024 * 1024  # a batch stops growing at about this much mail  # servers may drop an IDLE after 29 minutes (RFC 2177)
 _CHANGE_RESPONSES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
 
 
@@ -104,6 +108,8 @@ class ImapSource:
         self._client: IMAPClient | None = None
         self._idle_client: IMAPClient | None = None
         self._condstore = False
+        self._parser = MailParser()
+        self._reader = ReadAhead(self._checked_pull, name=f"imap-{account_key}")
 
     # -- connection -------------------------------------------------------------------
     def _connection(self) -> IMAPClient:
@@ -127,6 +133,10 @@ class ImapSource:
 
     # -- sync -------------------------------------------------------------------------
     def pull(self, stream: str, cursor: str | None) -> Batch:
+        """The batch after `cursor`; while the engine stores it, the next ones are read ahead."""
+        return self._reader.next(stream, cursor)
+
+    def _checked_pull(self, stream: str, cursor: str | None) -> Step:
         try:
             return self._pull(stream, FolderCursor.parse(cursor))
         except SourceError:
@@ -136,7 +146,7 @@ class ImapSource:
             self._drop()
             raise SourceError(f"IMAP {self.server.host} {stream}: {type(exc).__name__}: {str(exc)[:120]}") from None
 
-    def _pull(self, folder: str, cursor: FolderCursor | None) -> Batch:
+    def _pull(self, folder: str, cursor: FolderCursor | None) -> Step:
         client = self._connection()
         info = client.select_folder(folder, readonly=True)
         uidvalidity = int(info[b"UIDVALIDITY"])
@@ -148,23 +158,64 @@ class ImapSource:
                 log.info("%s %s: UIDVALIDITY changed, re-reading the folder", self.account_key, folder)
                 batch.folder_states.append(MailFolderState(folder, uidvalidity, 0))
             cursor = FolderCursor(uidvalidity)
-        new_uids = sorted(uid for uid in client.search(["UID", f"{cursor.last_uid + 1}:*"]) if uid > cursor.last_uid)
         if cursor.last_uid:
             self._flag_changes(client, folder, cursor, modseq, batch)
-            if exists - len(new_uids) != cursor.known:
+            if not self._known_intact(client, cursor, exists):
                 present = frozenset(client.search(["UID", f"1:{cursor.last_uid}"]))
                 batch.folder_states.append(MailFolderState(folder, uidvalidity, cursor.last_uid, present))
                 cursor.known = len(present)
-        take = new_uids[:self.settings.batch_messages]
-        batch.mails.extend(self._fetch(client, folder, uidvalidity, take))
+        new_count = max(0, exists - cursor.known)
+        take = self._next_mails(client, cursor, min(new_count, self.settings.batch_messages))
+        parsed = self._fetch(client, folder, uidvalidity, take)
         if take:
-            cursor.last_uid = take[-1]
+            cursor.last_uid = take[-1][0]
             cursor.known += len(take)
         cursor.modseq = modseq
         batch.cursor = cursor.dump()
-        batch.has_more = len(new_uids) > len(take)
-        batch.backlog = len(new_uids) - len(take)
-        return batch
+        batch.backlog = max(0, exists - cursor.known)
+        batch.has_more = batch.backlog > 0
+        return batch, parsed
+
+    @staticmethod
+    def _known_intact(client: IMAPClient, cursor: FolderCursor, exists: int) -> bool:
+        """True if the `known` mails with UID <= last_uid are all still there.
+
+        UIDs grow with sequence numbers, so that holds exactly when message number `known`
+        has UID last_uid: one FETCH instead of listing every UID of a big folder.
+        """
+        if cursor.known == 0 or exists < cursor.known:
+            return cursor.known == 0
+        client.use_uid = False
+        try:
+            data = client.fetch([cursor.known], ["UID"])
+        finally:
+            client.use_uid = True
+        uid = next((int(v.get(b"UID", 0)) for v in data.values()), 0)
+        return uid == cursor.last_uid
+
+    def _next_mails(self, client: IMAPClient, cursor: FolderCursor, count: int) -> list[tuple[int, dict]]:  # type: ignore[type-arg]
+        """(UID, size/flags/date) of the next mails after the known ones, by sequence number,
+        at most `count` and about BATCH_BYTES of mail (always at least one)."""
+        if count <= 0:
+            return []
+        client.use_uid = False
+        try:
+            # a list, not "a:b": imapclient 4.1's fetch() cannot take a range string
+            data = client.fetch(list(range(cursor.known + 1, cursor.known + count + 1)),
+                                ["UID", "RFC822.SIZE", "FLAGS", "INTERNALDATE"])
+        finally:
+            client.use_uid = True
+        found = sorted((int(v.get(b"UID", 0)), v) for v in data.values())
+        taken, total = [], 0
+        for uid, meta in found:
+            if uid <= cursor.last_uid:
+                continue
+            size = min(int(meta.get(b"RFC822.SIZE", 0)), self.settings.max_message_bytes)
+            if taken and total + size > BATCH_BYTES:
+                break
+            taken.append((uid, meta))
+            total += size
+        return taken
 
     def _flag_changes(self, client: IMAPClient, folder: str, cursor: FolderCursor, modseq: int, batch: Batch) -> None:
         if self._condstore and modseq and cursor.modseq:
@@ -178,30 +229,27 @@ class ImapSource:
                 batch.mail_flags.append(MailFlags(MailLocation(folder, cursor.uidvalidity, int(uid)),
                                                   _flags(data.get(b"FLAGS", ()))))
 
-    def _fetch(self, client: IMAPClient, folder: str, uidvalidity: int, uids: list[int]) -> list[MailRecord]:
-        if not uids:
-            return []
-        meta = client.fetch(uids, ["RFC822.SIZE", "FLAGS", "INTERNALDATE"])
-        small = [uid for uid in uids if int(meta.get(uid, {}).get(b"RFC822.SIZE", 0)) <= self.settings.max_message_bytes]
-        large = [uid for uid in uids if uid not in set(small)]
+    def _fetch(self, client: IMAPClient, folder: str, uidvalidity: int,
+               mails: list[tuple[int, dict]]) -> Parsed:  # type: ignore[type-arg]
+        if not mails:
+            return Parsed([])
+        limit = self.settings.max_message_bytes
+        small = [uid for uid, meta in mails if int(meta.get(b"RFC822.SIZE", 0)) <= limit]
+        large = {uid for uid, meta in mails if int(meta.get(b"RFC822.SIZE", 0)) > limit}
         bodies: dict[int, bytes] = {}
         for uid, data in client.fetch(small, ["BODY.PEEK[]"]).items() if small else ():
             bodies[int(uid)] = data.get(b"BODY[]") or b""
-        for uid, data in client.fetch(large, ["BODY.PEEK[HEADER]"]).items() if large else ():
+        for uid, data in client.fetch(sorted(large), ["BODY.PEEK[HEADER]"]).items() if large else ():
             bodies[int(uid)] = data.get(b"BODY[HEADER]") or b""
-        sent = folder == self.settings.sent_folder
-        records = []
-        for uid in uids:
-            if uid not in bodies:  # expunged between SEARCH and FETCH; the next sync settles it
+        raws = []
+        for uid, meta in mails:
+            if uid not in bodies:  # expunged between the two FETCHes; the next sync settles it
                 continue
-            data = meta.get(uid, {})
-            internal = data.get(b"INTERNALDATE")
+            internal = meta.get(b"INTERNALDATE")
             received = internal.astimezone(timezone.utc) if isinstance(internal, datetime) else None
-            records.append(mail_record(
-                bodies[uid], own_addresses=self.settings.addresses, is_sent_folder=sent,
-                location=MailLocation(folder, uidvalidity, uid), flags=_flags(data.get(b"FLAGS", ())),
-                received_at=received, partial_size=int(data.get(b"RFC822.SIZE", 0)) if uid in large else None))
-        return records
+            raws.append(RawMail(bodies[uid], MailLocation(folder, uidvalidity, uid), _flags(meta.get(b"FLAGS", ())),
+                                received, int(meta.get(b"RFC822.SIZE", 0)) if uid in large else None))
+        return self._parser.submit(raws, self.settings.addresses, folder == self.settings.sent_folder)
 
     def fetch_whole(self, location: MailLocation) -> MailRecord:
         """One mail in full (for a placeholder the agent wants to read)."""
@@ -255,6 +303,8 @@ class ImapSource:
         raise SendNotSupported("E-Mail (replies go through the outbox's SMTP sender)")
 
     def close(self) -> None:
+        self._reader.close()
+        self._parser.close()
         self._drop()
         client, self._idle_client = self._idle_client, None
         if client is not None:

@@ -37,6 +37,7 @@ MAX_HEADER_BYTES = 256_000
 MAX_BODY_CHARS = 1_000_000
 # Any bracketed token counts, as in notmuch: real mail has ids without "@" (sup wrote
 # "References: <yes>") and obsolete spacing ("<1234 @ local .example>", spaces dropped).
+_SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit header bytes, as compat32 keeps them
 _ANGLE_ADDR = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>\s*$")
 _MSGID = re.compile(r"<([^<>]{1,250})>")
 _QUOTE_MARKERS = re.compile(
@@ -180,7 +181,7 @@ def _header(message: Message, name: str) -> str | None:
             return "".join(_bytes_to_text(chunk) if isinstance(chunk, bytes) else chunk
                            for chunk, _ in decode_header(value))
         text = str(value)
-        if any("\udc80" <= ch <= "\udcff" for ch in text):
+        if _SURROGATE.search(text):
             return _bytes_to_text(text.encode("ascii", "surrogateescape"))
         return text
     except Exception:

@@ -49,7 +49,7 @@ class MailAccountSettings:
     sent_folder: str = "Sent"
     maildir: str = ""  # a local Maildir instead of IMAP (mbsync, offlineimap)
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    batch_messages: int = 200
+    batch_messages: int = 500
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,7 +94,7 @@ def mail_settings(raw: dict[str, Any]) -> MailAccountSettings:
     folders = tuple(str(f) for f in raw.get("folders", ("INBOX", "Sent")))
     try:
         max_bytes = int(raw.get("max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES))
-        batch = int(raw.get("batch_messages", 200))
+        batch = int(raw.get("batch_messages", 500))
     except (TypeError, ValueError) as exc:
         raise MailSettingsError(f"mail account: {exc}") from None
     return MailAccountSettings(imap, smtp, tuple(str(a).lower() for a in raw.get("addresses", ())), folders,
