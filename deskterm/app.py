@@ -12,6 +12,7 @@ import getpass
 import logging
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -99,6 +100,7 @@ class DesktermApp(App[None]):
         self._data_version = -1
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
         self.agent_name = config.ui.agent or getpass.getuser()
+        self._stop_push = threading.Event()
 
     # -- start-up ----------------------------------------------------------------------
 
@@ -118,6 +120,10 @@ class DesktermApp(App[None]):
         if self.sync_on_start:
             self.action_sync()
         self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
+        self.push_worker(self.store.path, self._stop_push)
+
+    def on_unmount(self) -> None:
+        self._stop_push.set()
 
     def action_start_demo(self) -> None:
         if self.demo_factory is None or self.store is not None:
@@ -173,7 +179,43 @@ class DesktermApp(App[None]):
             sources = sources_for_store(store)
         engine = SyncEngine(store_path, sources, clock=self.clock,
                             listener=lambda event: self.post_message(SyncProgress(event)))
-        engine.run_once()
+        try:
+            engine.run_once()
+        finally:
+            for source in sources:
+                source.close()
+        self._deliver_outbox(store_path)
+
+    def _deliver_outbox(self, store_path: Path) -> None:
+        """Send due replies after a sync (in the sync worker's thread)."""
+        from deskterm.sources.outbox_sender import OutboxSender
+
+        with Store.open(store_path, create=False) as store:
+            if store.conn.execute("SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') "
+                                  "OR (status = 'sent' AND sent_copy_at IS NULL) LIMIT 1").fetchone() is None:
+                return
+            report = OutboxSender(store, clock=self.clock).deliver_due()
+        for error in report.failed:
+            self.call_from_thread(self.notify, f"Antwort nicht gesendet: {clean_line(error)}", severity="error",
+                                  markup=False)
+
+    @work(thread=True, exclusive=True, group="push", exit_on_error=False)
+    def push_worker(self, store_path: Path, stop: threading.Event) -> None:
+        """Wait on the servers that can push (IMAP IDLE) and sync as soon as one reports mail."""
+        from deskterm.sources.registry import sources_for_store
+
+        with Store.open(store_path, create=False) as store:
+            sources = sources_for_store(store)
+        engine = SyncEngine(store_path, sources)
+        try:
+            if not engine.can_push():
+                return
+            while not stop.is_set():
+                if engine.wait_for_push(float(self.config.sync.interval_seconds), stop):
+                    self.call_from_thread(self.action_sync)
+        finally:
+            for source in sources:
+                source.close()
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         if self.inbox is None:
@@ -238,6 +280,23 @@ class DesktermApp(App[None]):
         self.notify(message.label, markup=False, timeout=2)
         self.poll_store()
 
+    def action_accounts(self) -> None:
+        """Accounts: list them, add an IMAP mailbox (tested first; password to the keyring)."""
+        from deskterm.screens.accounts import AccountsScreen
+
+        if self.store is not None and not isinstance(self.screen, AccountsScreen):
+            self.push_screen(AccountsScreen(store=self.store, on_added=self._account_added))
+
+    def _account_added(self) -> None:
+        """A new account syncs at once; IDLE starts listening to it."""
+        if self.store is None:
+            return
+        self.action_sync()
+        self._stop_push.set()
+        self.workers.cancel_group(self, "push")
+        self._stop_push = threading.Event()
+        self.push_worker(self.store.path, self._stop_push)
+
     def action_gdpr(self) -> None:
         """The GDPR centre: requests, flags, find, export, erase, retention."""
         from deskterm.screens.gdpr import GdprScreen
@@ -261,6 +320,16 @@ class DesktermApp(App[None]):
         if self.store is not None:
             self.push_screen(TimelineScreen(store=self.store, customer_id=customer_id))
 
+    @work(thread=True, group="mail-fetch", exit_on_error=False)
+    def fetch_whole_worker(self, store_path: Path, message_rows: list[int]) -> None:
+        """Download large mails stored as placeholders; errors surface as one-line notices."""
+        from deskterm.sources.mail.fetch import fetch_whole_message
+
+        with Store.open(store_path, create=False) as store:
+            for message_row in message_rows:
+                fetch_whole_message(store, message_row)
+        self.post_message(WriteDone(f"{len(message_rows)} Nachricht(en) vollständig geladen"))
+
     @work(thread=True, group="write", exit_on_error=False)
     def mark_read_worker(self, store_path: Path, ticket_id: int) -> None:
         with Store.open(store_path, create=False) as store, store.transaction() as conn:
@@ -273,8 +342,10 @@ class DesktermApp(App[None]):
             return
         from deskterm.screens.gdpr import GdprScreen
 
+        from deskterm.screens.accounts import AccountsScreen
+
         title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen",
-                 GdprScreen: "DSGVO-Zentrale"}.get(type(self.screen), "deskterm")
+                 GdprScreen: "DSGVO-Zentrale", AccountsScreen: "Konten"}.get(type(self.screen), "deskterm")
         self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:

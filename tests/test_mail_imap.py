@@ -157,13 +157,15 @@ def test_large_mail_is_a_placeholder_until_fetched(dovecot: Dovecot, tmp_path: P
     box = new_mailbox(dovecot, tmp_path / "p.sqlite3", max_message_bytes=2048)
     box.append(mail(1, body="Großer Anhang folgt.\n" + "x" * 5000))
     box.sync()
-    body, warning = _rows(box.store_path, "SELECT body_text, parse_warning FROM messages")[0]
-    assert "nicht automatisch geladen" in body and warning
+    body, partial = _rows(box.store_path, "SELECT body_text, partial FROM messages JOIN mail_locations l "
+                                          "ON l.message_id = messages.id")[0]
+    assert "nicht automatisch geladen" in body and partial == 1
     with Store.open(box.store_path) as store:
         message_row = store.conn.execute("SELECT id FROM messages").fetchone()[0]
         fetch_whole_message(store, message_row)
-    body, warning = _rows(box.store_path, "SELECT body_text, parse_warning FROM messages")[0]
-    assert body.startswith("Großer Anhang folgt.") and warning is None
+    body, partial = _rows(box.store_path, "SELECT body_text, partial FROM messages JOIN mail_locations l "
+                                          "ON l.message_id = messages.id")[0]
+    assert body.startswith("Großer Anhang folgt.") and partial == 0
     box.sync()  # a later sync keeps the full body
     assert _rows(box.store_path, "SELECT body_text FROM messages")[0][0].startswith("Großer Anhang")
 

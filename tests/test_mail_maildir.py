@@ -79,3 +79,17 @@ def test_unchanged_maildir_opens_no_file(tmp_path: Path) -> None:
     runs = _sync(store)
     assert [r.messages for r in runs] == [0]
     assert _q(store, "SELECT cursor FROM sync_state ORDER BY stream") == before
+
+
+def test_an_account_with_broken_settings_reports_and_the_others_still_sync(tmp_path: Path) -> None:
+    store, box = _setup(tmp_path)
+    box.add(mail(1))
+    with Store.open(store) as opened:
+        opened.conn.execute("INSERT INTO accounts(key, channel, name, settings, created_at) "
+                            "VALUES ('kaputt', 'email', 'Kaputt', '{\"source\": \"imap\"}', 0)")
+    runs = {r.account_key: r.error for r in _sync(store)}
+    assert runs["local"] is None
+    assert runs["kaputt"] == "kaputt: mail account has neither an IMAP server nor a Maildir"
+    assert _q(store, "SELECT count(*) FROM messages") == [(1,)]
+    assert _q(store, "SELECT last_error FROM source_status s JOIN accounts a ON a.id = s.account_id "
+                     "WHERE a.key = 'kaputt'") == [(runs["kaputt"],)]

@@ -86,3 +86,37 @@ def test_gdpr_centre(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-u
 
 def test_timeline(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["enter", "t"])
+
+
+def test_accounts(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    async def open_form(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("A", "a")
+        await _no_blink(pilot)
+
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=open_form)
+
+
+def test_mail_ticket_with_failed_reply_and_large_mail(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Amazon relay mail on its marketplace channel, a reply that failed, a header-only mail."""
+    from deskterm.model import Batch, MailLocation
+    from deskterm.sources.mail.records import mail_record
+    from deskterm.store.outbox import queue_mail_reply
+    from deskterm.store.sync_writes import apply_batch, ensure_account
+    from tests.test_mail_relay import AMAZON_DE, AMAZON_EN
+
+    path = tmp_path / "m.sqlite3"
+    with Store.open(path) as store:
+        settings = {"source": "imap", "imap": {"host": "127.0.0.1", "port": 9, "security": "tls",  # never reached
+                                               "user": "service", "password_ref": "keyring:deskterm/mail:imap"}}
+        account = ensure_account(store, "mail", "email", "Shop-Postfach", settings=settings, now=0)
+        own = ("service@lindenhof.example",)
+        records = [mail_record(AMAZON_EN, own_addresses=own, location=MailLocation("INBOX", 1, 1)),
+                   mail_record(AMAZON_DE, own_addresses=own, location=MailLocation("INBOX", 1, 2),
+                               partial_size=31_000_000)]
+        apply_batch(store, account, "INBOX", Batch(cursor="1", mails=records), now=int(FROZEN_NOW))
+        ticket = store.conn.execute("SELECT id FROM tickets").fetchone()[0]
+        row = queue_mail_reply(store, ticket, "Guten Tag Frau Hoffmann,\nwir prüfen die Sendung.",
+                               from_addr=own[0], from_name="Lindenhof", now=int(FROZEN_NOW))
+        store.conn.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                           ("SMTP mail.lindenhof.example: 554 5.7.1 sender address rejected", row.id))
+    assert snap_compare(_app(path, None), terminal_size=SIZE, press=["enter"])

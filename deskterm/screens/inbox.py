@@ -62,6 +62,7 @@ class InboxScreen(Screen[None]):
         Binding("o", "toggle_open", "Nur offene", id="inbox.open_only"),
         Binding("s", "app.sync", "Sync", id="inbox.sync"),
         Binding("D", "app.gdpr", "DSGVO", id="inbox.gdpr"),
+        Binding("A", "app.accounts", "Konten", id="inbox.accounts"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
         Binding("q", "app.quit", "Beenden", id="quit"),

@@ -47,6 +47,7 @@ class TicketScreen(Screen[None]):
         Binding("K", "previous_ticket", "Voriges", id="ticket.previous"),
         Binding("p", "toggle_panel", "Bestellung", id="ticket.panel"),
         Binding("t", "timeline", "Verlauf", id="ticket.timeline"),
+        Binding("f", "fetch_whole", "Große Mail laden", show=False, id="ticket.fetch_whole"),
         Binding("right_square_bracket", "cycle_order(1)", "Nächste Bestellung", show=False, id="ticket.order_next"),
         Binding("left_square_bracket", "cycle_order(-1)", "Vorige Bestellung", show=False, id="ticket.order_prev"),
         Binding("v", "reveal_address", "Adresse zeigen (protokolliert)", show=False, id="ticket.reveal"),
@@ -158,6 +159,15 @@ class TicketScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_fetch_whole(self) -> None:
+        """Download the large mails of this ticket that were stored as headers only."""
+        partial = [m.id for m in self.messages if m.partial]
+        if not partial:
+            self.notify("Alle Nachrichten dieses Tickets sind vollständig geladen.", markup=False, timeout=3)
+            return
+        self.notify(f"Lade {len(partial)} große Nachricht(en) …", markup=False, timeout=3)
+        self.app.fetch_whole_worker(self.store.path, partial)  # type: ignore[attr-defined]
 
     def action_toggle_quoted(self) -> None:
         self.show_quoted = not self.show_quoted

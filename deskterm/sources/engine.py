@@ -92,13 +92,18 @@ class SyncEngine:
                     after_each()
                 except Exception as exc:  # e.g. the outbox failing must not end the watch
                     log.warning("after-sync step failed: %s", describe_error(exc))
-            self._wait(interval, stop)
+            self.wait_for_push(interval, stop)
 
-    def _wait(self, interval: float, stop: threading.Event) -> None:
+    def can_push(self) -> bool:
+        """True if some source can report changes as they happen (IMAP IDLE)."""
+        return any(callable(getattr(s, "wait_for_change", None)) for s in self.sources)
+
+    def wait_for_push(self, interval: float, stop: threading.Event) -> bool:
+        """Wait up to `interval` s; True if a source's server reported a change meanwhile."""
         pushers = [s for s in self.sources if callable(getattr(s, "wait_for_change", None))]
         if not pushers:
             stop.wait(interval)
-            return
+            return False
         done = threading.Event()
         woken = threading.Event()
 
@@ -119,6 +124,7 @@ class SyncEngine:
         done.set()
         for thread in threads:
             thread.join(timeout=5)
+        return woken.is_set()
 
     def _run_source(self, store: Store, source: Source, stop: threading.Event | None) -> SourceRun:
         run = SourceRun(source.account_key)

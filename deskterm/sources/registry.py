@@ -12,8 +12,10 @@ import json
 from datetime import datetime, timezone
 
 from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
+from deskterm.model import Batch, Channel
 from deskterm.secrets import get_secret
-from deskterm.sources.base import Source
+from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, Source, SourceError
+from deskterm.sources.mail.settings import MailSettingsError, mail_settings
 from deskterm.sources.demo import DEFAULT_BATCH_TICKETS, DemoSource
 from deskterm.store.db import Store
 from deskterm.store.sync_writes import ensure_account
@@ -46,15 +48,39 @@ def sources_for_store(store: Store) -> list[Source]:
             sources.append(DemoSource(world, key, batch_tickets=int(settings.get("batch_tickets",
                                                                                  DEFAULT_BATCH_TICKETS))))
         elif settings.get("source") in ("imap", "maildir"):
-            sources.append(mail_source(key, name, settings))
+            try:
+                sources.append(mail_source(key, name, settings))
+            except (MailSettingsError, SourceError) as exc:  # one broken account must not stop the others
+                sources.append(BrokenSource(key, name, str(exc)))
     return sources
+
+
+class BrokenSource:
+    """Stands in for an account whose settings cannot work: every sync reports why, in one line."""
+
+    streams: tuple[str, ...] = ("settings",)
+    capabilities = Capabilities(can_send=False, has_orders=False, has_messages=False)
+    channel = Channel.EMAIL
+
+    def __init__(self, account_key: str, account_name: str, reason: str) -> None:
+        self.account_key = account_key
+        self.account_name = account_name
+        self.reason = reason
+
+    def pull(self, stream: str, cursor: str | None) -> Batch:
+        raise SourceError(f"{self.account_key}: {self.reason}", temporary=False)
+
+    def send(self, reply: OutgoingReply) -> Receipt:
+        raise SendNotSupported(self.account_key)
+
+    def close(self) -> None:
+        pass
 
 
 def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:
     """An IMAP or Maildir source for a stored mail account."""
     from deskterm.sources.mail.imap import ImapSource
     from deskterm.sources.mail.maildir import MaildirSource
-    from deskterm.sources.mail.settings import mail_settings
 
     settings = mail_settings(raw_settings)
     if settings.maildir:

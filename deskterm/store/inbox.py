@@ -44,6 +44,10 @@ class MessageRow:
     body_text: str
     body_quoted: str
     parse_warning: str | None
+    delivery: str | None = None  # outbox state of a reply: queued, sending, sent, failed
+    delivery_error: str | None = None
+    refused: str | None = None  # JSON {recipient: reason} for partly refused replies
+    partial: bool = False  # a large mail stored as headers only (`deskterm mail fetch`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +133,15 @@ def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | No
 def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:
     """The newest `limit` messages of a ticket, oldest first."""
     rows = conn.execute(
-        "SELECT id, direction, sender_name, sender_addr, sent_at, subject, body_text, body_quoted, parse_warning "
-        "FROM messages WHERE ticket_id = ? ORDER BY sent_at DESC, id DESC LIMIT ?",
+        "SELECT m.id, m.direction, m.sender_name, m.sender_addr, m.sent_at, m.subject, m.body_text, m.body_quoted, "
+        "m.parse_warning, o.status, o.last_error, o.refused, "
+        "EXISTS (SELECT 1 FROM mail_locations l WHERE l.message_id = m.id AND l.partial = 1) "
+        "FROM messages m LEFT JOIN outbox o ON o.message_row = m.id AND o.message_row IS NOT NULL "
+        "WHERE m.ticket_id = ? ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
         (ticket_id, limit),
     ).fetchall()
     rows.reverse()
-    return [MessageRow(*r) for r in rows]
+    return [MessageRow(*r[:12], partial=bool(r[12])) for r in rows]
 
 
 def mark_read(conn: sqlite3.Connection, ticket_id: int) -> None:

@@ -460,5 +460,10 @@ def _v3(conn: sqlite3.Connection) -> None:
     migrate_v3_audit_chain(conn)
 
 Migration = str | Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4)
+# v5: the thread view shows each reply's delivery state (outbox row by message row).
+_V5 = """
+CREATE INDEX outbox_message_row ON outbox(message_row) WHERE message_row IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,8 @@ sanitiser and is added as literal text.
 
 from __future__ import annotations
 
+import json
+
 from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Size
@@ -42,6 +44,11 @@ def thread_blocks(messages: list[MessageRow], *, show_quoted: bool = False, tota
             parts.append((clean_line(message.subject) + "\n", _DIM))
         if message.parse_warning:
             parts.append(("⚠ " + clean_line(message.parse_warning) + "\n", "bold #ffc53d"))
+        if message.partial:
+            parts.append(("⤓ nur Kopfzeilen geladen – f lädt die ganze Nachricht\n", "bold #ffc53d"))
+        delivery = _delivery_line(message)
+        if delivery is not None:
+            parts.append(delivery)
         parts.append("\n" + clean_text(message.body_text).rstrip() + "\n")
         if message.body_quoted:
             quoted = clean_text(message.body_quoted).rstrip()
@@ -55,6 +62,34 @@ def thread_blocks(messages: list[MessageRow], *, show_quoted: bool = False, tota
     if not messages:
         blocks.append(Content.assemble(("Dieses Ticket hat noch keine Nachrichten.", _DIM)))
     return blocks
+
+
+_DELIVERY = {
+    "queued": ("⏳ wartet auf Versand", "#ffc53d"),
+    "sending": ("⏳ wird gesendet", "#ffc53d"),
+    "sent": ("✓ gesendet", "#46a758"),
+    "failed": ("✗ nicht gesendet", "bold #e5484d"),
+}
+
+
+def _delivery_line(message: MessageRow) -> tuple[str, str] | None:
+    """A reply's outbox state: waiting, sent, refused recipients, or why it failed."""
+    if message.delivery is None:
+        return None
+    text, style = _DELIVERY.get(message.delivery, (message.delivery, _DIM))
+    if message.delivery == "failed" and message.delivery_error:
+        text += ": " + clean_line(message.delivery_error, max_chars=200) + " (deskterm outbox retry)"
+    elif message.delivery == "queued" and message.delivery_error:
+        text += " – letzter Versuch: " + clean_line(message.delivery_error, max_chars=160)
+    if message.refused:
+        try:
+            refused = json.loads(message.refused)
+        except ValueError:
+            refused = {}
+        if refused:
+            text += " – abgelehnt: " + clean_line(", ".join(f"{k} ({v})" for k, v in refused.items()), max_chars=200)
+            style = "bold #ffc53d"
+    return text + "\n", style
 
 
 class ThreadView(ScrollView, can_focus=True):

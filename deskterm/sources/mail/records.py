@@ -71,7 +71,6 @@ def record_from_parsed(parsed: ParsedMail, *, raw_sha256: str, own_addresses: Co
     warning = parsed.parse_warning
     if partial_size is not None:
         body = PARTIAL_NOTE.format(size=_size_label(partial_size), message=parsed.message_id)
-        warning = "nur Kopfzeilen geladen (Nachricht zu groß)"
     ticket_id = f"mail:{parsed.message_id}"
     message = MessageRecord(
         external_id=parsed.message_id, ticket_external_id=ticket_id,
