@@ -7,7 +7,7 @@ bench_parse.build() into a fresh mailbox and lets Dovecot index them (not timed)
   imap download       UID FETCH BODY.PEEK[] in batches of 200, nothing else
   stdlib compat32     message_from_bytes, parse only
   deskterm parse      parse_message + record building (what the source does per mail)
-  sqlite insert       the same number of rows into the store's messages table (FTS triggers on)
+  sqlite insert       the parsed text of the same mails into the store's messages table (FTS on)
   end to end          `deskterm sync` of the account from an empty store (SyncEngine.run_once)
   resync unchanged    run_once again with nothing new (median of 5), on a mailbox of
                       --resync-messages messages
@@ -17,7 +17,6 @@ Needs root (Dovecot's mail user) and dovecot-imapd installed.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -94,9 +93,11 @@ def imap_download(server: Dovecot, user: str) -> dict[str, float]:
 
 
 def sqlite_insert(mails: list[bytes], where: Path) -> dict[str, float]:
-    """Raw floor of the store: rows straight into messages (with its FTS triggers), 200 per commit."""
-    parsed = [message_from_bytes(raw, policy=compat32) for raw in mails]
-    texts = [(str(m.get("Subject", "")), str(m.get("From", "")), m.get_payload(decode=False)) for m in parsed]
+    """Raw floor of the store: the mails' parsed text straight into `messages` (FTS triggers
+    on, the real schema and pragmas), 500 rows per commit; no threading, no identities."""
+    from deskterm.sources.mail.parse import parse_message
+
+    parsed = [parse_message(raw) for raw in mails]
     with Store.open(where) as store:
         conn = store.conn
         with store.transaction():
@@ -104,14 +105,14 @@ def sqlite_insert(mails: list[bytes], where: Path) -> dict[str, float]:
             conn.execute("INSERT INTO tickets(account_id, external_id, channel, created_at, last_message_at) "
                          "VALUES (1, 't', 'email', 0, 0)")
         start = time.perf_counter()
-        for i in range(0, len(texts), 200):
+        for i in range(0, len(parsed), 500):
             with store.transaction():
                 conn.executemany(
-                    "INSERT INTO messages(account_id, external_id, ticket_id, direction, sender_addr, sent_at, subject, "
-                    "body_text) VALUES (1, ?, 1, 'in', ?, 0, ?, ?)",
-                    [(f"{i + k}", sender, subject, body if isinstance(body, str) else "")
-                     for k, (subject, sender, body) in enumerate(texts[i:i + 200])])
-        return rate(len(texts), time.perf_counter() - start)
+                    "INSERT INTO messages(account_id, external_id, ticket_id, direction, sender_name, sender_addr, "
+                    "sent_at, subject, body_text, body_quoted) VALUES (1, ?, 1, 'in', ?, ?, 0, ?, ?, ?)",
+                    [(m.message_id, m.from_name, m.from_addr, m.subject, m.body_text, m.body_quoted)
+                     for m in parsed[i:i + 500]])
+        return rate(len(parsed), time.perf_counter() - start)
 
 
 def account_store(server: Dovecot, user: str, where: Path) -> Path:
@@ -168,7 +169,6 @@ def main() -> None:
         results["sqlite_insert"] = sqlite_insert(mails, work / "raw.sqlite3")
         e2e, engine = end_to_end(account_store(server, user, work / "e2e.sqlite3"))
         results["end_to_end"] = e2e
-        results["end_to_end_sha"] = hashlib.sha256(str(e2e["messages_per_second"]).encode()).hexdigest()[:0] or None
         results["resync_unchanged_small"] = resync(engine)
         for source in engine.sources:
             source.close()
@@ -185,7 +185,6 @@ def main() -> None:
         slowest = min(stages.values())
         results["slowest_stage"] = min(stages, key=stages.get)  # type: ignore[arg-type]
         results["end_to_end_share_of_slowest_stage"] = round(e2e["messages_per_second"] / slowest, 2)
-        results.pop("end_to_end_sha")
         print(json.dumps(results, indent=2))
     finally:
         server.stop()

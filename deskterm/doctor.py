@@ -76,14 +76,47 @@ def _check_store(path: Path) -> Iterator[Check]:
             "SELECT a.key, a.name, a.settings, s.state, s.last_error FROM accounts a "
             "LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id"
         ):
-            kind = json.loads(raw or "{}").get("source", "?")
+            settings = json.loads(raw or "{}")
+            kind = settings.get("source", "?")
             if kind == "demo":
                 yield Check(True, f"account {key}: demo source (offline; nothing to connect to)")
+            elif kind in ("imap", "maildir"):
+                yield from _check_mail_account(key, settings)
             else:
                 yield Check(False, f"account {key}: source kind {kind!r} is not supported by this build",
                             "upgrade deskterm or remove the account")
             if state == "error":
                 yield Check(False, f"account {key}: last sync failed: {error}", "see the log; run 'deskterm sync'")
+
+
+def _check_mail_account(key: str, raw: dict[str, object]) -> Iterator[Check]:
+    """Settings valid, and each password reachable in the keyring (no connection is made)."""
+    from deskterm.secrets import SecretError, get_secret
+    from deskterm.sources.mail.settings import MailSettingsError, mail_settings
+
+    try:
+        settings = mail_settings(raw)
+    except MailSettingsError as exc:
+        yield Check(False, f"account {key}: {exc}", "remove and add the account again ('deskterm accounts add')")
+        return
+    if settings.maildir:
+        exists = Path(settings.maildir).expanduser().joinpath("cur").is_dir()
+        yield Check(exists, f"account {key}: Maildir {settings.maildir}",
+                    "" if exists else "the folder has no cur/; check the path or run mbsync first")
+        return
+    for what, server in (("IMAP", settings.imap), ("SMTP", settings.smtp)):
+        if server is None:
+            if what == "SMTP":
+                yield Check(False, f"account {key}: no SMTP server; replies cannot be sent",
+                            "add the account again with --smtp-host", warning=True)
+            continue
+        try:
+            get_secret(server.password_ref)
+        except SecretError as exc:
+            yield Check(False, f"account {key}: {what} password: {exc}", "store it again with 'deskterm accounts add'")
+            continue
+        yield Check(True, f"account {key}: {what} {server.user}@{server.host}:{server.port} ({server.security}), "
+                          "password in the keyring")
 
 
 def _check_keyring() -> Iterator[Check]:

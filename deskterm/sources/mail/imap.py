@@ -44,7 +44,8 @@ from deskterm.sources.mail.settings import MailAccountSettings, ServerSettings
 log = logging.getLogger(__name__)
 
 IDLE_RENEW_SECONDS = 25 * 60
-BATCH_BYTES = 64 * 1024 * 1024  # a batch stops growing at about this much mail  # servers may drop an IDLE after 29 minutes (RFC 2177)
+BATCH_BYTES = 64 * 1024 * 1024  # a batch stops growing at about this much mail
+CONTINUATION_SECONDS = 120  # a backlog older than this is re-SELECTed before reading on  # servers may drop an IDLE after 29 minutes (RFC 2177)
 _CHANGE_RESPONSES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
 
 
@@ -108,6 +109,11 @@ class ImapSource:
         self._client: IMAPClient | None = None
         self._idle_client: IMAPClient | None = None
         self._condstore = False
+        # A SELECT costs the server a look at the whole folder (Dovecot: a Maildir scan), so
+        # the batches of one backlog reuse the first SELECT's numbers; every new run SELECTs.
+        self._selected: tuple[int, int, int] = (0, 0, 0)
+        self._continuation: tuple[str, str | None] | None = None
+        self._selected_at = 0.0
         self._parser = MailParser()
         self._reader = ReadAhead(self._checked_pull, name=f"imap-{account_key}")
 
@@ -124,6 +130,7 @@ class ImapSource:
         return self._client
 
     def _drop(self) -> None:
+        self._continuation = None
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -138,7 +145,7 @@ class ImapSource:
 
     def _checked_pull(self, stream: str, cursor: str | None) -> Step:
         try:
-            return self._pull(stream, FolderCursor.parse(cursor))
+            return self._pull(stream, cursor)
         except SourceError:
             self._drop()
             raise
@@ -146,19 +153,28 @@ class ImapSource:
             self._drop()
             raise SourceError(f"IMAP {self.server.host} {stream}: {type(exc).__name__}: {str(exc)[:120]}") from None
 
-    def _pull(self, folder: str, cursor: FolderCursor | None) -> Step:
+    def _pull(self, folder: str, raw_cursor: str | None) -> Step:
         client = self._connection()
-        info = client.select_folder(folder, readonly=True)
-        uidvalidity = int(info[b"UIDVALIDITY"])
-        exists = int(info.get(b"EXISTS", 0))
-        modseq = int(info.get(b"HIGHESTMODSEQ", 0) or 0)
+        cursor = FolderCursor.parse(raw_cursor)
+        continuing = (self._continuation == (folder, raw_cursor) and raw_cursor is not None
+                      and time.monotonic() - self._selected_at < CONTINUATION_SECONDS)
+        if continuing:  # the rest of a backlog this connection is reading: no new SELECT
+            uidvalidity, exists, modseq = self._selected
+        else:
+            info = client.select_folder(folder, readonly=True)
+            uidvalidity = int(info[b"UIDVALIDITY"])
+            exists = int(info.get(b"EXISTS", 0))
+            modseq = int(info.get(b"HIGHESTMODSEQ", 0) or 0)
+            self._selected = (uidvalidity, exists, modseq)
+            self._selected_at = time.monotonic()
+        self._continuation = None
         batch = Batch(cursor=None)
         if cursor is None or cursor.uidvalidity != uidvalidity:
             if cursor is not None:
                 log.info("%s %s: UIDVALIDITY changed, re-reading the folder", self.account_key, folder)
                 batch.folder_states.append(MailFolderState(folder, uidvalidity, 0))
             cursor = FolderCursor(uidvalidity)
-        if cursor.last_uid:
+        if cursor.last_uid and not continuing:
             self._flag_changes(client, folder, cursor, modseq, batch)
             if not self._known_intact(client, cursor, exists):
                 present = frozenset(client.search(["UID", f"1:{cursor.last_uid}"]))
@@ -174,6 +190,8 @@ class ImapSource:
         batch.cursor = cursor.dump()
         batch.backlog = max(0, exists - cursor.known)
         batch.has_more = batch.backlog > 0
+        if batch.has_more:
+            self._continuation = (folder, batch.cursor)
         return batch, parsed
 
     @staticmethod
