@@ -41,6 +41,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     imap.add_argument("--smtp-user", default=None, help="SMTP login (default: the IMAP login)")
     imap.add_argument("--separate-smtp-password", action="store_true", help="ask for a second password for SMTP")
     imap.add_argument("--allow-plaintext", action="store_true", help="allow --security plain (unencrypted)")
+    imap.add_argument("--ca-file", default="", help="trust this CA certificate too (a self-hosted server's own CA)")
     imap.add_argument("--max-message-mb", type=float, default=25.0,
                       help="larger mails are stored as a placeholder and fetched on demand")
     imap.add_argument("--password-stdin", action="store_true", help="read the password(s) from stdin, one per line")
@@ -92,12 +93,12 @@ def run_accounts(args: argparse.Namespace, store: Store) -> int:
         return 0
     default_port = 993 if args.security == "tls" else 143
     imap = ServerSettings(args.host, args.port or default_port, args.security, args.user, "",
-                          allow_plaintext=args.allow_plaintext)
+                          allow_plaintext=args.allow_plaintext, ca_file=args.ca_file)
     smtp = None
     if args.smtp_host:
         smtp_port = args.smtp_port or (465 if args.smtp_security == "tls" else 587)
         smtp = ServerSettings(args.smtp_host, smtp_port, args.smtp_security, args.smtp_user or args.user, "",
-                              allow_plaintext=args.allow_plaintext)
+                              allow_plaintext=args.allow_plaintext, ca_file=args.ca_file)
     max_bytes = int(args.max_message_mb * 1024 * 1024) if args.max_message_mb else DEFAULT_MAX_MESSAGE_BYTES
     settings = MailAccountSettings(imap, smtp, tuple(args.address), folders, args.sent_folder,
                                    max_message_bytes=max_bytes)

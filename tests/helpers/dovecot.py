@@ -35,7 +35,9 @@ def dovecot_binary() -> str | None:
 @dataclass
 class Dovecot:
     root: Path
-    port: int
+    port: int  # plain IMAP, STARTTLS offered
+    tls_port: int  # implicit TLS (imaps)
+    ca_file: Path  # the test CA that signed the server's certificate for 127.0.0.1 / localhost
     process: subprocess.Popen[bytes]
     users: list[str] = field(default_factory=list)
 
@@ -49,7 +51,8 @@ class Dovecot:
         for parent in root.parents:  # the mail user must be able to traverse to its home
             if str(parent).startswith(("/tmp", "/var/tmp")) and parent != Path("/tmp"):
                 os.chmod(parent, os.stat(parent).st_mode | 0o711)
-        port = free_port()
+        port, tls_port = free_port(), free_port()
+        ca_file = _certificates(root)
         (root / "passwd").write_text("".join(f"t{n}@example.test:{{PLAIN}}{PASSWORD}::::::\n"
                                              for n in range(1, USER_SLOTS + 1)))
         (root / "mail").mkdir(exist_ok=True)
@@ -61,7 +64,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = dovenull
@@ -90,7 +95,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service stats {{
@@ -107,7 +114,7 @@ service stats {{
                 raise RuntimeError(f"dovecot exited: {process.stderr.read().decode() if process.stderr else ''}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return cls(root, port, process)
+                    return cls(root, port, tls_port, ca_file, process)
             except OSError:
                 time.sleep(0.05)
         process.kill()
@@ -129,3 +136,17 @@ service stats {{
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def _certificates(root: Path) -> Path:
+    """A throw-away CA and a server certificate for 127.0.0.1 and localhost (trustme)."""
+    import trustme
+
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    server.private_key_pem.write_to_path(str(root / "server.key"))
+    server.cert_chain_pems[0].write_to_path(str(root / "server.pem"))
+    ca.cert_pem.write_to_path(str(root / "ca.pem"))
+    for name in ("server.key", "server.pem", "ca.pem"):
+        os.chmod(root / name, 0o644)
+    return root / "ca.pem"

@@ -73,7 +73,7 @@ class FolderCursor:
 
 def connect(server: ServerSettings, password: str) -> IMAPClient:
     """A logged-in client; every failure becomes a one-line SourceError."""
-    context = ssl.create_default_context()
+    context = server.tls_context()
     try:
         client = IMAPClient(server.host, port=server.port, ssl=server.security == "tls",
                             ssl_context=context if server.security == "tls" else None, timeout=server.timeout)

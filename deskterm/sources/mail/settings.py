@@ -6,7 +6,9 @@ Passwords are never part of the settings: `password_ref` names a keyring entry
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 SECURITY_MODES = ("tls", "starttls", "plain")
@@ -27,6 +29,11 @@ class ServerSettings:
     password_ref: str
     allow_plaintext: bool = False
     timeout: float = 30.0
+    ca_file: str = ""  # a private CA's certificate (self-hosted servers); empty: the system's CAs
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name are always verified; only the trusted CAs can change."""
+        return ssl.create_default_context(cafile=self.ca_file or None)
 
     def check(self, what: str) -> None:
         if not self.host:
@@ -35,6 +42,8 @@ class ServerSettings:
             raise MailSettingsError(f"{what}: port {self.port} is not a port number")
         if self.security not in SECURITY_MODES:
             raise MailSettingsError(f"{what}: security must be one of {', '.join(SECURITY_MODES)}")
+        if self.ca_file and not Path(self.ca_file).expanduser().is_file():
+            raise MailSettingsError(f"{what}: CA file {self.ca_file} not found")
         if self.security == "plain" and not self.allow_plaintext:
             raise MailSettingsError(f"{what}: refusing an unencrypted connection to {self.host}; "
                                     "use tls or starttls, or allow plain text explicitly (--allow-plaintext)")
@@ -61,7 +70,8 @@ class MailAccountSettings:
             if s is None:
                 return None
             return {"host": s.host, "port": s.port, "security": s.security, "user": s.user,
-                    "password_ref": s.password_ref, "allow_plaintext": s.allow_plaintext, "timeout": s.timeout}
+                    "password_ref": s.password_ref, "allow_plaintext": s.allow_plaintext, "timeout": s.timeout,
+                    "ca_file": s.ca_file}
 
         return {"source": "maildir" if self.maildir else "imap", "imap": server(self.imap), "smtp": server(self.smtp),
                 "addresses": list(self.addresses), "folders": list(self.folders), "sent_folder": self.sent_folder,
@@ -77,7 +87,8 @@ def _server(raw: Any, what: str) -> ServerSettings | None:
     try:
         settings = ServerSettings(str(raw.get("host", "")), int(raw.get("port", 0)), str(raw.get("security", "tls")),
                                   str(raw.get("user", "")), str(raw.get("password_ref", "")),
-                                  bool(raw.get("allow_plaintext", False)), float(raw.get("timeout", 30.0)))
+                                  bool(raw.get("allow_plaintext", False)), float(raw.get("timeout", 30.0)),
+                                  str(raw.get("ca_file", "") or ""))
     except (TypeError, ValueError) as exc:
         raise MailSettingsError(f"{what}: {exc}") from None
     settings.check(what)

@@ -25,7 +25,7 @@ class SmtpResult:
 
 
 def _open(server: ServerSettings, password: str) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = server.tls_context()
     if server.security == "tls":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
     else:
