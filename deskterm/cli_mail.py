@@ -121,21 +121,15 @@ def _passwords(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _list_accounts(store: Store) -> int:
-    rows = store.conn.execute(
-        "SELECT a.key, a.channel, a.name, a.settings, s.state, s.last_success, s.last_error "
-        "FROM accounts a LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id").fetchall()
-    for key, channel, name, raw, state, last_success, last_error in rows:
-        settings = json.loads(raw or "{}")
-        kind = settings.get("source", "?")
-        where = ""
-        if kind == "imap" and settings.get("imap"):
-            where = f"{settings['imap'].get('user')}@{settings['imap'].get('host')}"
-        elif kind == "maildir":
-            where = settings.get("maildir", "")
-        synced = local_time(last_success) if last_success else "never"
-        error = f"  error: {clean_line(last_error)}" if state == "error" and last_error else ""
-        print(f"{key}\t{channel}\t{kind}\t{clean_line(name)}\t{where}\tlast sync {synced}{error}")
-    if not rows:
+    from deskterm.store.status import account_overview
+
+    accounts = account_overview(store.conn)
+    for account in accounts:
+        synced = local_time(account.last_success) if account.last_success else "never"
+        error = f"  error: {clean_line(account.last_error)}" if account.state == "error" and account.last_error else ""
+        print(f"{account.key}\t{account.channel}\t{account.source}\t{clean_line(account.name)}\t"
+              f"{clean_line(account.location)}\tlast sync {synced}{error}")
+    if not accounts:
         print("no accounts; add one with 'deskterm accounts add imap ...'")
     return 0
 

@@ -4,7 +4,6 @@ to the OS keyring only (the same path as `deskterm accounts add imap`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from textual import work
@@ -19,6 +18,7 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from deskterm.domain.format import local_time
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.db import Store
+from deskterm.store.status import account_overview
 from deskterm.widgets.key_bar import KeyBar
 
 _DIM = "#8b8d98"
@@ -42,26 +42,18 @@ class AccountFailed(Message):
 
 def account_lines(store: Store) -> Content:
     """One line per account: key, channel, where it syncs from, last sync or error."""
-    rows = store.conn.execute(
-        "SELECT a.key, a.channel, a.name, a.settings, s.state, s.last_success, s.last_error "
-        "FROM accounts a LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id LIMIT 200").fetchall()
+    accounts = account_overview(store.conn)
     parts: list[str | tuple[str, str]] = [("Konten\n\n", "bold")]
-    for key, channel, name, raw, state, last_success, last_error in rows:
-        settings = json.loads(raw or "{}")
-        source = settings.get("source", "?")
-        where = ""
-        if source == "imap" and settings.get("imap"):
-            where = f"{settings['imap'].get('user', '')} @ {settings['imap'].get('host', '')}"
-        elif source == "maildir":
-            where = settings.get("maildir", "")
-        parts.append((f"{clean_line(key):<16} ", "bold"))
-        parts.append(f"{clean_line(name)[:28]:<30}{channel:<10}{source:<8}{clean_line(where)[:40]:<42}")
-        if state == "error" and last_error:
-            parts.append(("✗ " + clean_line(last_error, max_chars=80) + "\n", _BAD))
+    for account in accounts:
+        parts.append((f"{clean_line(account.key):<16} ", "bold"))
+        parts.append(f"{clean_line(account.name)[:28]:<30}{account.channel:<10}{account.source:<8}"
+                     f"{clean_line(account.location)[:40]:<42}")
+        if account.state == "error" and account.last_error:
+            parts.append(("✗ " + clean_line(account.last_error, max_chars=80) + "\n", _BAD))
         else:
-            parts.append((f"zuletzt {local_time(last_success)}\n" if last_success else "noch nicht abgeglichen\n",
-                          _DIM))
-    if not rows:
+            parts.append((f"zuletzt {local_time(account.last_success)}\n" if account.last_success
+                          else "noch nicht abgeglichen\n", _DIM))
+    if not accounts:
         parts.append(("Noch keine Konten. a: IMAP-Postfach hinzufügen\n", _DIM))
     return Content.assemble(*parts)
 

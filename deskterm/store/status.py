@@ -2,10 +2,42 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
 from deskterm.store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class AccountOverview:
+    """An account as `deskterm accounts list` and the accounts screen show it."""
+
+    key: str
+    channel: str
+    name: str
+    source: str  # demo, imap, maildir ...
+    location: str  # user@host for IMAP, the folder for a Maildir
+    state: str | None
+    last_success: int | None
+    last_error: str | None
+
+
+def account_overview(conn: sqlite3.Connection, limit: int = 200) -> list[AccountOverview]:
+    rows = conn.execute(
+        "SELECT a.key, a.channel, a.name, a.settings, s.state, s.last_success, s.last_error "
+        "FROM accounts a LEFT JOIN source_status s ON s.account_id = a.id ORDER BY a.id LIMIT ?", (limit,)).fetchall()
+    accounts = []
+    for key, channel, name, raw, state, last_success, last_error in rows:
+        settings = json.loads(raw or "{}")
+        source = str(settings.get("source", "?"))
+        location = ""
+        if source == "imap" and isinstance(settings.get("imap"), dict):
+            location = f"{settings['imap'].get('user', '')}@{settings['imap'].get('host', '')}"
+        elif source == "maildir":
+            location = str(settings.get("maildir", ""))
+        accounts.append(AccountOverview(key, channel, name, source, location, state, last_success, last_error))
+    return accounts
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,9 @@ from deskterm.sources.mail.settings import MailAccountSettings, ServerSettings
 
 log = logging.getLogger(__name__)
 
-IDLE_RENEW_SECONDS = 25 * 60
+IDLE_RENEW_SECONDS = 25 * 60  # servers may drop an IDLE after 29 minutes (RFC 2177)
 BATCH_BYTES = 64 * 1024 * 1024  # a batch stops growing at about this much mail
-CONTINUATION_SECONDS = 120  # a backlog older than this is re-SELECTed before reading on  # servers may drop an IDLE after 29 minutes (RFC 2177)
+CONTINUATION_SECONDS = 120  # a backlog older than this is re-SELECTed before reading on
 _CHANGE_RESPONSES = (b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED")
 
 
