@@ -157,7 +157,7 @@ def run_reply(args: argparse.Namespace, store: Store) -> int:
 
 def run_outbox(args: argparse.Namespace, store: Store) -> int:
     from deskterm.sources.outbox_sender import OutboxSender
-    from deskterm.store.outbox import OutboxError, retry_failed
+    from deskterm.store.outbox import OutboxError, outbox_overview, retry_failed
 
     if args.outbox_command == "send":
         report = OutboxSender(store).deliver_due()
@@ -171,16 +171,12 @@ def run_outbox(args: argparse.Namespace, store: Store) -> int:
             raise OutboxError(f"reply {args.outbox_id} is not a failed reply")
         print(f"reply {args.outbox_id} queued again")
         return 0
-    rows = store.conn.execute(
-        "SELECT id, ticket_id, status, attempts, to_addrs, created_at, sent_at, last_error FROM outbox "
-        "ORDER BY CASE status WHEN 'failed' THEN 0 WHEN 'sending' THEN 1 WHEN 'queued' THEN 2 ELSE 3 END, id DESC "
-        "LIMIT 50").fetchall()
-    for outbox_id, ticket_id, status, attempts, to_addrs, created, sent, error in rows:
-        when = local_time(sent or created)
-        note = f"  {clean_line(error)}" if error and status != "sent" else ""
-        print(f"{outbox_id}\tticket {ticket_id}\t{status}\t{attempts} tries\t{', '.join(json.loads(to_addrs))}\t"
-              f"{when}{note}")
-    if not rows:
+    entries = outbox_overview(store.conn)
+    for entry in entries:
+        note = f"  {clean_line(entry.last_error)}" if entry.last_error and entry.status != "sent" else ""
+        print(f"{entry.id}\tticket {entry.ticket_id}\t{entry.status}\t{entry.attempts} tries\t"
+              f"{', '.join(entry.to_addrs)}\t{local_time(entry.sent_at or entry.created_at)}{note}")
+    if not entries:
         print("the outbox is empty")
     return 0
 

@@ -181,3 +181,24 @@ def retry_failed(store: Store, outbox_id: int, *, now: int) -> bool:
         cur = tx.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? "
                          "WHERE id = ? AND status = 'failed'", (now, outbox_id))
         return cur.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    ticket_id: int
+    status: str
+    attempts: int
+    to_addrs: list[str]
+    created_at: int
+    sent_at: int | None
+    last_error: str | None
+
+
+def outbox_overview(conn: sqlite3.Connection, limit: int = 50) -> list[OutboxEntry]:
+    """Failed replies first, then those in flight, queued, and the latest sent ones."""
+    rows = conn.execute(
+        "SELECT id, ticket_id, status, attempts, to_addrs, created_at, sent_at, last_error FROM outbox "
+        "ORDER BY CASE status WHEN 'failed' THEN 0 WHEN 'sending' THEN 1 WHEN 'queued' THEN 2 ELSE 3 END, id DESC "
+        "LIMIT ?", (limit,)).fetchall()
+    return [OutboxEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
