@@ -177,8 +177,10 @@ class DesktermApp(App[None]):
 
         with Store.open(store_path, create=False) as store:
             sources = sources_for_store(store)
-        engine = SyncEngine(store_path, sources, clock=self.clock,
-                            listener=lambda event: self.post_message(SyncProgress(event)))
+        def listener(event: SyncEvent) -> None:
+            self.post_message(SyncProgress(event))
+
+        engine = SyncEngine(store_path, sources, clock=self.clock, listener=listener)
         try:
             engine.run_once()
         finally:

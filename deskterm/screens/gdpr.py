@@ -302,7 +302,9 @@ class GdprScreen(Screen[None]):
         plan = plan_erasure(self.store.conn, item.customer_id, policy=self.policy)  # bounded reads
         receipt = plan.receipt()
         lines = [(f"Löschen: Vorschau für Kunde {item.customer_id}\n\n", _BAD)]
-        text = "Wird gelöscht: " + ", ".join(f"{k} {v}" for k, v in receipt["erased"].items()) + "\n"  # type: ignore[union-attr]
+        erased = receipt["erased"]
+        assert isinstance(erased, dict)
+        text = "Wird gelöscht: " + ", ".join(f"{k} {v}" for k, v in erased.items()) + "\n"
         kept = receipt["kept"]
         text += f"Wird eingeschränkt aufbewahrt: {len(kept)} Bestellungen\n"  # type: ignore[arg-type]
         for entry in kept[:10]:  # type: ignore[index]
@@ -333,8 +335,11 @@ class GdprScreen(Screen[None]):
                                        else "\n\nNichts ist abgelaufen.", _WARN)))
         if any(summary.values()):
             now, actor = self._now(), self.actor
-            self.pending = lambda vacuum: self.write_worker("Aufbewahrung angewendet", lambda s: _tx(
-                s, lambda c: Content(f"Gelöscht: {run_retention(c, plan, now=now, actor=actor)}")))
+            def apply(vacuum: bool) -> None:
+                self.write_worker("Aufbewahrung angewendet", lambda s: _tx(
+                    s, lambda c: Content(f"Gelöscht: {run_retention(c, plan, now=now, actor=actor)}")))
+
+            self.pending = apply
 
     def action_confirm(self, vacuum: bool = False) -> None:
         action, self.pending = self.pending, None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def person_group(conn: sqlite3.Connection, customer_id: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def _marks(ids: list[int]) -> str:
+def _marks(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids)) or "NULL"
 
 

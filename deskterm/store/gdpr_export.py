@@ -24,6 +24,7 @@ import os
 import re
 import sqlite3
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -119,14 +120,21 @@ def _iso(epoch: int | None) -> str | None:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat() if epoch is not None else None
 
 
-def _rows(conn: sqlite3.Connection, sql: str, args: list[object]) -> list[dict[str, object]]:
+def _rows(conn: sqlite3.Connection, sql: str, args: Sequence[object]) -> list[dict[str, object]]:
     cur = conn.execute(sql, args)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def _marks(ids: list[int]) -> str:
+def _marks(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids)) or "NULL"
+
+
+def _int(value: object) -> int:
+    """SQLite integer columns come back as int; anything else is a bug worth a clear error."""
+    if not isinstance(value, int):
+        raise TypeError(f"expected an integer column, got {type(value).__name__}")
+    return value
 
 
 def _header(value: str) -> str:
@@ -143,7 +151,7 @@ def _eml(message: dict[str, object], ticket_subject: str) -> bytes:
     name, address = _header(str(message["sender_name"])), _header(str(message["sender_addr"]))
     mail["From"] = f"{name} <{address}>" if "@" in address else name or "unbekannt"
     mail["Subject"] = _header(str(message["subject"] or ticket_subject))
-    mail["Date"] = format_datetime(datetime.fromtimestamp(int(message["sent_at"]), timezone.utc))  # type: ignore[arg-type]
+    mail["Date"] = format_datetime(datetime.fromtimestamp(_int(message["sent_at"]), timezone.utc))
     mail["Message-ID"] = f"<deskterm-export-{message['id']}@deskterm.invalid>"
     body = str(message["body_text"])
     if message.get("body_quoted"):
@@ -160,7 +168,7 @@ def export_person(conn: sqlite3.Connection, customer_id: int, out: Path, *, now:
     identities = _rows(conn, f"SELECT kind, value FROM identities WHERE customer_id IN ({m}) ORDER BY id", group)
     tickets = _rows(conn, f"SELECT id, channel, subject, status, order_ref, created_at, last_message_at "
                           f"FROM tickets WHERE customer_id IN ({m}) ORDER BY id", group)
-    ticket_ids = [int(t["id"]) for t in tickets]  # type: ignore[arg-type]
+    ticket_ids = [_int(t["id"]) for t in tickets]
     subjects = {t["id"]: str(t["subject"]) for t in tickets}
     messages = _rows(conn, f"SELECT id, ticket_id, direction, sender_name, sender_addr, sent_at, subject, body_text, "
                            f"body_quoted FROM messages WHERE ticket_id IN ({_marks(ticket_ids)}) ORDER BY sent_at, id",
@@ -174,7 +182,8 @@ def export_person(conn: sqlite3.Connection, customer_id: int, out: Path, *, now:
         eml_name = f"messages/{message['ticket_id']}-{message['id']}.eml"
         files[eml_name] = _eml(message, subjects.get(message["ticket_id"], ""))
         message["eml"] = eml_name
-        message["attachments"] = []
+        attachments: list[dict[str, object]] = []
+        message["attachments"] = attachments
         for ordinal, filename, content_type, size, digest, data in conn.execute(
                 "SELECT ordinal, filename, content_type, size, sha256, data FROM attachments WHERE message_id = ? "
                 "ORDER BY ordinal", (message["id"],)):
@@ -185,11 +194,11 @@ def export_person(conn: sqlite3.Connection, customer_id: int, out: Path, *, now:
                 files[path] = bytes(data)
                 entry["file"] = path
                 attachment_count += 1
-            message["attachments"].append(entry)  # type: ignore[union-attr]
-        message["sent_at"] = _iso(int(message["sent_at"]))  # type: ignore[arg-type]
+            attachments.append(entry)
+        message["sent_at"] = _iso(_int(message["sent_at"]))
     for order in orders:
         order["ship_to"] = json.loads(str(order["ship_to"]) or "{}")
-        order["placed_at"] = _iso(int(order["placed_at"]))  # type: ignore[arg-type]
+        order["placed_at"] = _iso(_int(order["placed_at"]))
         order["items"] = _rows(conn, "SELECT sku, title, quantity, unit_price_cents FROM order_items WHERE order_id = ? "
                                      "ORDER BY line_no", [order["id"]])
         order["shipments"] = _rows(conn, "SELECT carrier, tracking_number, status FROM shipments WHERE order_id = ?",
@@ -197,11 +206,11 @@ def export_person(conn: sqlite3.Connection, customer_id: int, out: Path, *, now:
         order["returns"] = _rows(conn, "SELECT status, reason FROM returns WHERE order_id = ?", [order["id"]])
         order["refunds"] = _rows(conn, "SELECT amount_cents, status FROM refunds WHERE order_id = ?", [order["id"]])
     for ticket in tickets:
-        ticket["created_at"] = _iso(int(ticket["created_at"]))  # type: ignore[arg-type]
-        ticket["last_message_at"] = _iso(int(ticket["last_message_at"]))  # type: ignore[arg-type]
+        ticket["created_at"] = _iso(_int(ticket["created_at"]))
+        ticket["last_message_at"] = _iso(_int(ticket["last_message_at"]))
     targets = [f"customer:{c}" for c in group] + [f"ticket:{t}" for t in ticket_ids]
     audit_entries = _rows(conn, f"SELECT at, actor, action, target FROM audit_log WHERE target IN ({_marks(targets)}) "
-                                "ORDER BY id", targets)  # type: ignore[arg-type]
+                                "ORDER BY id", targets)
     generated = datetime.fromtimestamp(now, timezone.utc)
     data = {"schema": EXPORT_SCHEMA, "generated_at": generated.isoformat(), "customers": customers,
             "identities": identities, "tickets": tickets, "messages": messages, "orders": orders,

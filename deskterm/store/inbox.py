@@ -58,7 +58,8 @@ class TicketDetail:
 
 
 def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
-    return TicketRow(*values[:7], bool(values[7]), values[8])
+    return TicketRow(values[0], values[1], values[2], values[3], values[4], values[5], values[6], bool(values[7]),
+                     values[8])
 
 
 def _status_clause(status: str | None) -> tuple[str, tuple[object, ...]]:
@@ -141,7 +142,8 @@ def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 20
         (ticket_id, limit),
     ).fetchall()
     rows.reverse()
-    return [MessageRow(*r[:12], partial=bool(r[12])) for r in rows]
+    return [MessageRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], bool(r[12]))
+            for r in rows]
 
 
 def mark_read(conn: sqlite3.Connection, ticket_id: int) -> None:

@@ -96,7 +96,8 @@ def order_detail(conn: sqlite3.Connection, order_id: int) -> OrderDetail | None:
         (order_id,)).fetchone()
     if row is None:
         return None
-    detail = OrderDetail(*row[:9], json.loads(row[9] or "{}"), row[10], row[11])
+    detail = OrderDetail(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                         json.loads(row[9] or "{}"), row[10], row[11])
     detail.items.extend(ItemRow(*r) for r in conn.execute(
         "SELECT sku, title, quantity, unit_price_cents FROM order_items WHERE order_id = ? ORDER BY line_no LIMIT 50",
         (order_id,)))

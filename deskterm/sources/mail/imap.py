@@ -224,7 +224,8 @@ class ImapSource:
         finally:
             client.use_uid = True
         found = sorted((int(v.get(b"UID", 0)), v) for v in data.values())
-        taken, total = [], 0
+        taken: list[tuple[int, dict]] = []  # type: ignore[type-arg]
+        total = 0
         for uid, meta in found:
             if uid <= cursor.last_uid:
                 continue

@@ -240,7 +240,7 @@ def _walk(message: Message, depth: int = 0):  # type: ignore[no-untyped-def]
                 yield part, "forward"
             children = part.get_payload()
             if isinstance(children, list):
-                stack.extend((child, level + 1) for child in reversed(children))
+                stack.extend((child, level + 1) for child in reversed(children) if isinstance(child, Message))
             continue
         yield part, "leaf"
 
