@@ -34,6 +34,7 @@ from deskterm.screens.welcome import WelcomeScreen
 from deskterm.sources.engine import SyncEngine, SyncEvent, describe_error
 from deskterm.store.db import Store
 from deskterm.store.inbox import mark_read
+from deskterm.store.outbox import outbox_has_work
 from deskterm.store.status import source_statuses
 from deskterm.widgets.key_names import key_label
 from deskterm.widgets.status_bar import SyncStatusBar
@@ -121,6 +122,7 @@ class DesktermApp(App[None]):
             self.action_sync()
         self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
         self.push_worker(self.store.path, self._stop_push)
+        self.set_interval(2.0, self.poll_outbox)
 
     def on_unmount(self) -> None:
         self._stop_push.set()
@@ -157,6 +159,9 @@ class DesktermApp(App[None]):
             self.inbox.store_changed()
         if self._ticket_screen is not None and self._ticket_screen.is_mounted:
             self._ticket_screen.store_changed()
+        store_changed = getattr(self.screen, "store_changed", None)
+        if callable(store_changed) and self.screen not in (self.inbox, self._ticket_screen):
+            store_changed()
         self.refresh_status_bar()
 
     def refresh_status_bar(self) -> None:
@@ -188,13 +193,22 @@ class DesktermApp(App[None]):
                 source.close()
         self._deliver_outbox(store_path)
 
+    def poll_outbox(self) -> None:
+        """Every two seconds: replies whose undo window ended go out now, not at the next sync."""
+        if self.store is not None and outbox_has_work(self.store.conn, int(self.clock())):
+            self.outbox_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
+    def outbox_worker(self, store_path: Path) -> None:
+        self._deliver_outbox(store_path)
+        self.call_from_thread(self.poll_store)
+
     def _deliver_outbox(self, store_path: Path) -> None:
-        """Send due replies after a sync (in the sync worker's thread)."""
+        """Send due replies (in a worker thread: after a sync, or when an undo window ends)."""
         from deskterm.sources.outbox_sender import OutboxSender
 
         with Store.open(store_path, create=False) as store:
-            if store.conn.execute("SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') "
-                                  "OR (status = 'sent' AND sent_copy_at IS NULL) LIMIT 1").fetchone() is None:
+            if not outbox_has_work(store.conn, int(self.clock())):
                 return
             report = OutboxSender(store, clock=self.clock).deliver_due()
         for error in report.failed:
@@ -299,6 +313,13 @@ class DesktermApp(App[None]):
         self._stop_push = threading.Event()
         self.push_worker(self.store.path, self._stop_push)
 
+    def action_outbox(self) -> None:
+        """All replies on their way, failed ones first (r sends again)."""
+        from deskterm.screens.outbox import OutboxScreen
+
+        if self.store is not None and not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen(store=self.store, clock=self.clock))
+
     def action_gdpr(self) -> None:
         """The GDPR centre: requests, flags, find, export, erase, retention."""
         from deskterm.screens.gdpr import GdprScreen
@@ -345,9 +366,12 @@ class DesktermApp(App[None]):
         from deskterm.screens.gdpr import GdprScreen
 
         from deskterm.screens.accounts import AccountsScreen
+        from deskterm.screens.compose import ComposeScreen
+        from deskterm.screens.outbox import OutboxScreen
 
         title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen",
-                 GdprScreen: "DSGVO-Zentrale", AccountsScreen: "Konten"}.get(type(self.screen), "deskterm")
+                 GdprScreen: "DSGVO-Zentrale", AccountsScreen: "Konten", OutboxScreen: "Postausgang",
+                 ComposeScreen: "Antworten"}.get(type(self.screen), "deskterm")
         self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:

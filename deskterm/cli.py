@@ -171,12 +171,12 @@ def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> in
 
 
 def _deliver_outbox(where: Locations, profile: str) -> None:
-    """Send due replies after a sync (mail accounts only; other channels send in their issues)."""
+    """Send due replies after a sync."""
     from deskterm.sources.outbox_sender import OutboxSender
+    from deskterm.store.outbox import outbox_has_work
 
     with open_store(where, profile) as store:
-        if store.conn.execute("SELECT 1 FROM outbox WHERE status IN ('queued', 'sending') "
-                              "OR (status = 'sent' AND sent_copy_at IS NULL) LIMIT 1").fetchone() is None:
+        if not outbox_has_work(store.conn, int(time.time())):
             return
         report = OutboxSender(store).deliver_due()
     if report.sent or report.failed or report.retrying:

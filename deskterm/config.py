@@ -43,6 +43,16 @@ ticket_retention_years = 6
 # If your buyer correspondence about orders counts as commercial letters (Handelsbriefe),
 # keep it this long after an erasure request (HGB §257: 6), out of search and views. 0: off.
 commercial_letter_years = 0
+
+[reply]
+# Seconds a sent reply waits before it leaves; U on the ticket takes it back meanwhile.
+undo_seconds = 10
+# Template language used first: de (formal "Sie"), de_du, en, fr.
+language = "de"
+# Appended to every new reply (\\n for line breaks). Templates: one TOML file each in the
+# "templates" folder next to this file (same name as a starter template replaces it).
+# signature = "Viele Grüße\\nIhr Lindenhof-Team"
+# shop_name = "Lindenhof Haushaltswaren"
 """
 
 
@@ -77,12 +87,30 @@ class GdprConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyConfig:
+    undo_seconds: int = 10  # a sent reply waits this long in the outbox; U takes it back
+    language: str = "de"  # template variant used first: de (Sie), de_du, en, fr ...
+    signature: str = ""  # appended to a new reply; empty: none
+    shop_name: str = ""  # {{ shop.name }}; empty: the account's name
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     default_profile: str | None = None
     ui: UiConfig = field(default_factory=UiConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     gdpr: GdprConfig = field(default_factory=GdprConfig)
+    reply: ReplyConfig = field(default_factory=ReplyConfig)
     path: Path | None = None
+
+    @property
+    def templates_dir(self) -> Path | None:
+        """Reply templates of the user (TOML files, one per template) next to the config file."""
+        return self.path.parent / "templates" if self.path else None
+
+    @property
+    def reply_rules_file(self) -> Path | None:
+        return self.path.parent / "reply_rules.toml" if self.path else None
 
 
 _SCHEMA: dict[str, dict[str, type]] = {
@@ -90,6 +118,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
     "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int, "commercial_letter_years": int},
+    "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str},
 }
 
 
@@ -119,6 +148,9 @@ def load_config(path: Path) -> Config:
     if profile is not None and not PROFILE_NAME_RE.match(profile):
         raise ConfigError(path, _line_of(text, "default_profile"), "default_profile",
                           "use letters, digits, '-', '_' or '.'")
+    undo = data.get("reply", {}).get("undo_seconds", 10)
+    if not 0 <= undo <= 300:
+        raise ConfigError(path, _line_of(text, "undo_seconds"), "reply.undo_seconds", "must be between 0 and 300")
     interval = data.get("sync", {}).get("interval_seconds", 300)
     if interval < 10:
         raise ConfigError(path, _line_of(text, "interval_seconds"), "sync.interval_seconds", "must be at least 10")
@@ -127,6 +159,7 @@ def load_config(path: Path) -> Config:
         ui=UiConfig(**data.get("ui", {})),
         sync=SyncConfig(**data.get("sync", {})),
         gdpr=GdprConfig(**data.get("gdpr", {})),
+        reply=ReplyConfig(**data.get("reply", {})),
         path=path,
     )
 

@@ -242,7 +242,7 @@ class DemoWorld:
             total_cents=total,
             payment_status="paid" if intent != "cancel" else "authorized",
             ship_to={"name": person.name, "street": person.street, "postcode": person.postcode,
-                     "city": person.city, "country": "DE"},
+                     "city": person.city, "country": "DE", "salutation": "Frau" if person.female else "Herr"},
             items=items,
             shipments=shipments,
             buyer_email=person.email if webshop else "",

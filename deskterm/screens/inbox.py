@@ -63,6 +63,7 @@ class InboxScreen(Screen[None]):
         Binding("s", "app.sync", "Sync", id="inbox.sync"),
         Binding("D", "app.gdpr", "DSGVO", id="inbox.gdpr"),
         Binding("A", "app.accounts", "Konten", id="inbox.accounts"),
+        Binding("O", "app.outbox", "Postausgang", id="inbox.outbox"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
         Binding("q", "app.quit", "Beenden", id="quit"),

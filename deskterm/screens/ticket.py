@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -39,9 +42,18 @@ THREAD_LIMIT = 200
 PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
 
 
+class UndoResult(Message):
+    def __init__(self, undone: bool) -> None:
+        super().__init__()
+        self.undone = undone
+
+
 class TicketScreen(Screen[None]):
     BINDINGS = [
         Binding("q,escape", "back", "Zurück", id="ticket.back"),
+        Binding("r", "compose('reply')", "Antworten", id="ticket.reply"),
+        Binding("n", "compose('note')", "Notiz", id="ticket.note"),
+        Binding("U", "undo_send", "Senden zurücknehmen", show=False, id="ticket.undo_send"),
         Binding("z", "toggle_quoted", "Zitate", id="ticket.quoted"),
         Binding("J", "next_ticket", "Nächstes", id="ticket.next"),
         Binding("K", "previous_ticket", "Voriges", id="ticket.previous"),
@@ -79,6 +91,7 @@ class TicketScreen(Screen[None]):
         self.messages: list[MessageRow] = []
         self.panel = PanelData()
         self.order_ids: list[int] = []
+        self.last_queued: int | None = None
         self.order_position = 0
         self.revealed_orders: set[int] = set()
 
@@ -159,6 +172,44 @@ class TicketScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_compose(self, kind: str) -> None:
+        """Reply or note: the composer keeps a draft and returns a queued reply's outbox id."""
+        from deskterm.screens.compose import ComposeScreen
+
+        app = self.app
+        screen = ComposeScreen(store=self.store, ticket_id=self.ticket_id, kind=kind, config=app.config,  # type: ignore[attr-defined]
+                               agent=app.agent_name, clock=self.clock)  # type: ignore[attr-defined]
+        app.push_screen(screen, self._composed)
+
+    def _composed(self, outbox_id: int | None) -> None:
+        if outbox_id is not None:
+            self.last_queued = outbox_id
+        self.load()
+
+    def action_undo_send(self) -> None:
+        """Take back the reply just sent, while its undo window lasts; it becomes the draft again."""
+        if self.last_queued is None:
+            self.notify("Keine Antwort zum Zurücknehmen.", markup=False, timeout=2)
+            return
+        outbox_id, self.last_queued = self.last_queued, None
+        self.undo_worker(self.store.path, outbox_id)
+
+    @work(thread=True, exclusive=True, group="undo-send", exit_on_error=False)
+    def undo_worker(self, store_path: Path, outbox_id: int) -> None:
+        from deskterm.store.replies import undo_send
+
+        with Store.open(store_path, create=False) as store:
+            undone = undo_send(store, outbox_id, now=int(self.clock()))
+        self.post_message(UndoResult(undone))
+
+    def on_undo_result(self, message: UndoResult) -> None:
+        if message.undone:
+            self.notify("Zurückgenommen: die Antwort ist wieder ein Entwurf (r).", markup=False, timeout=3)
+            self.app.poll_store()  # type: ignore[attr-defined]
+            self.load()
+        else:
+            self.notify("Zu spät: die Antwort ist schon unterwegs.", severity="warning", markup=False, timeout=3)
 
     def action_fetch_whole(self) -> None:
         """Download the large mails of this ticket that were stored as headers only."""

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from deskterm.model import Batch
 from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
-from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError
+from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SourceError
 
 DEFAULT_BATCH_TICKETS = 50
 
@@ -19,7 +19,7 @@ class DemoSource:
     """Serves one demo account's conversations in batches."""
 
     streams: tuple[str, ...] = ("conversations",)
-    capabilities = Capabilities(can_send=False, has_orders=True, has_messages=True)
+    capabilities = Capabilities(can_send=True, has_orders=True, has_messages=True)
 
     def __init__(self, world: DemoWorld, account_key: str, *, batch_tickets: int = DEFAULT_BATCH_TICKETS) -> None:
         account = next((a for a in DEMO_ACCOUNTS if a.key == account_key), None)
@@ -57,7 +57,8 @@ class DemoSource:
         return batch
 
     def send(self, reply: OutgoingReply) -> Receipt:
-        raise SendNotSupported(self.channel.label)
+        """The demo shop's buyers are generated: a reply is accepted at once, like a sandbox."""
+        return Receipt(f"demo:{reply.message_id}", datetime.now(timezone.utc))
 
     def close(self) -> None:
         pass

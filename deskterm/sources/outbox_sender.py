@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from imapclient.exceptions import IMAPClientError
 
 from deskterm.secrets import SecretError, get_secret
-from deskterm.sources.base import SourceError
+from deskterm.sources.base import OutgoingReply, Source, SourceError
 from deskterm.sources.mail.imap import connect
 from deskterm.sources.mail.settings import MailAccountSettings, MailSettingsError, mail_settings
 from deskterm.sources.mail.smtp import send_raw
@@ -49,6 +49,7 @@ class OutboxSender:
         self.clock = clock
         self.secret = secret
         self._settings: dict[int, MailAccountSettings | None] = {}
+        self._sources: dict[int, Source] = {}
 
     def _account(self, account_id: int) -> MailAccountSettings | None:
         if account_id not in self._settings:
@@ -62,21 +63,46 @@ class OutboxSender:
 
     def deliver_due(self, *, limit: int = 50) -> DeliveryReport:
         report = DeliveryReport()
-        mail_accounts = [int(r[0]) for r in self.store.conn.execute(
-            "SELECT id FROM accounts WHERE json_extract(settings, '$.source') IN ('imap', 'maildir')")]
-        for _ in range(limit):
-            row = claim_due(self.store, int(self.clock()), account_ids=mail_accounts)
-            if row is None:
-                break
-            self._send(row, report)
-        for row in copies_due(self.store):
-            self._file_copy(row, report)
+        try:
+            for _ in range(limit):
+                row = claim_due(self.store, int(self.clock()))
+                if row is None:
+                    break
+                self._send(row, report)
+            for row in copies_due(self.store):
+                self._file_copy(row, report)
+        finally:
+            for source in self._sources.values():
+                source.close()
+            self._sources.clear()
         return report
+
+    def _source(self, account_id: int) -> Source:
+        """The channel's own source, for replies that do not go out by SMTP."""
+        if not self._sources:
+            from deskterm.sources.registry import sources_for_store
+
+            keys = dict(self.store.conn.execute("SELECT key, id FROM accounts"))
+            self._sources = {keys[s.account_key]: s for s in sources_for_store(self.store) if s.account_key in keys}
+        source = self._sources.get(account_id)
+        if source is None:
+            raise SourceError("no source can send for this account", temporary=False)
+        return source
 
     def _send(self, row: OutboxRow, report: DeliveryReport) -> None:
         settings = self._account(row.account_id)
         try:
-            if settings is None or settings.smtp is None:
+            if settings is None:  # a marketplace or DM channel: its source sends
+                ticket = self.store.conn.execute("SELECT external_id FROM tickets WHERE id = ?",
+                                                 (row.ticket_id,)).fetchone()
+                body = self.store.conn.execute("SELECT body_text FROM outbox WHERE id = ?", (row.id,)).fetchone()[0]
+                receipt = self._source(row.account_id).send(OutgoingReply(ticket[0] if ticket else "", row.message_id,
+                                                                          body))
+                mark_sent(self.store, row.id, now=int(self.clock()), server_reply=f"ok {receipt.external_id}",
+                          refused={})
+                report.sent += 1
+                return
+            if settings.smtp is None:
                 raise SourceError("this account has no SMTP server configured", temporary=False)
             password = self.secret(settings.smtp.password_ref)
             result = send_raw(settings.smtp, password, row.from_addr, row.to_addrs, row.raw)
@@ -94,7 +120,7 @@ class OutboxSender:
 
     def _file_copy(self, row: OutboxRow, report: DeliveryReport) -> None:
         settings = self._account(row.account_id)
-        if settings is None or settings.imap is None or not settings.sent_folder:
+        if settings is None or settings.imap is None or not settings.sent_folder or not row.raw:
             mark_copied(self.store, row.id, now=int(self.clock()))  # nowhere to file it: nothing to retry
             return
         try:

@@ -121,11 +121,20 @@ def queue_mail_reply(store: Store, ticket_id: int, body: str, *, from_addr: str,
 
 
 def _row(values: tuple) -> OutboxRow:  # type: ignore[type-arg]
-    return OutboxRow(int(values[0]), int(values[1]), int(values[2]), values[3], values[4], json.loads(values[5]),
+    return OutboxRow(int(values[0]), int(values[1]), int(values[2]), values[3], values[4], json.loads(values[5] or "[]"),
                      bytes(values[6] or b""), int(values[7]), values[8], values[9])
 
 
 _COLUMNS = "id, ticket_id, account_id, message_id, from_addr, to_addrs, raw, attempts, status, sent_copy_at"
+
+
+def outbox_has_work(conn: sqlite3.Connection, now: int) -> bool:
+    """Anything due to send or to file in Sent (a few indexed lookups; fine on the UI thread)."""
+    return conn.execute(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?) "
+        "OR EXISTS (SELECT 1 FROM outbox WHERE status = 'sending' AND lease_until <= ?) "
+        "OR EXISTS (SELECT 1 FROM outbox WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL)",
+        (now, now)).fetchone() is not None
 
 
 def claim_due(store: Store, now: int, *, account_ids: list[int] | None = None) -> OutboxRow | None:
@@ -144,10 +153,14 @@ def claim_due(store: Store, now: int, *, account_ids: list[int] | None = None) -
 
 
 def mark_sent(store: Store, outbox_id: int, *, now: int, server_reply: str, refused: dict[str, str]) -> None:
+    """The reply left; a status the template asked for (e.g. resolved) now applies."""
     with store.transaction() as tx:
         tx.execute("UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, refused = ?, last_error = NULL, "
                    "lease_until = 0 WHERE id = ?",
                    (now, server_reply, json.dumps(refused) if refused else None, outbox_id))
+        tx.execute("UPDATE tickets SET status = (SELECT set_status FROM outbox WHERE id = ?) "
+                   "WHERE id = (SELECT ticket_id FROM outbox WHERE id = ?) "
+                   "AND (SELECT set_status FROM outbox WHERE id = ?) IS NOT NULL", (outbox_id, outbox_id, outbox_id))
 
 
 def mark_failed_attempt(store: Store, outbox_id: int, *, now: int, error: str, temporary: bool) -> str:
@@ -170,17 +183,22 @@ def mark_copied(store: Store, outbox_id: int, *, now: int) -> None:
 
 
 def copies_due(store: Store) -> list[OutboxRow]:
-    """Sent replies whose copy is not yet in the IMAP Sent folder."""
+    """Sent mail replies whose copy is not yet in the IMAP Sent folder."""
     return [_row(r) for r in store.conn.execute(
-        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'sent' AND sent_copy_at IS NULL ORDER BY id LIMIT 100")]
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL "
+        "ORDER BY id LIMIT 100")]
+
+
+def requeue_failed(conn: sqlite3.Connection, outbox_id: int, *, now: int) -> bool:
+    """Put a failed reply back in the queue (the agent fixed the cause), in the caller's transaction."""
+    cur = conn.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? "
+                       "WHERE id = ? AND status = 'failed'", (now, outbox_id))
+    return cur.rowcount == 1
 
 
 def retry_failed(store: Store, outbox_id: int, *, now: int) -> bool:
-    """Put a failed reply back in the queue (the agent fixed the cause)."""
     with store.transaction() as tx:
-        cur = tx.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = ? "
-                         "WHERE id = ? AND status = 'failed'", (now, outbox_id))
-        return cur.rowcount == 1
+        return requeue_failed(tx, outbox_id, now=now)
 
 
 @dataclass(frozen=True, slots=True)

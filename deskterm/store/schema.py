@@ -465,5 +465,19 @@ _V5 = """
 CREATE INDEX outbox_message_row ON outbox(message_row) WHERE message_row IS NOT NULL;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5)
+# v6: replying. One draft per ticket and kind (reply or internal note), saved as the agent
+# types, so a crash or restart loses nothing.
+_V6 = """
+CREATE TABLE drafts (
+    ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('reply', 'note')),
+    body       TEXT NOT NULL,
+    template   TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, kind)
+) WITHOUT ROWID;
+ALTER TABLE outbox ADD COLUMN set_status TEXT;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
