@@ -208,7 +208,9 @@ class _ProgressPrinter:
 
 
 def profile_store(where: Locations, config: Config, args: argparse.Namespace) -> Store:
-    """The store of the profile a command works on, or a one-line error."""
+    """The store a command works on (--store FILE, else the profile), or a one-line error."""
+    if getattr(args, "store", None) is not None:
+        return Store.open(args.store, create=False)
     profile = resolve_profile(where, config, args.profile)
     if profile is None:
         raise CliError("no profile; run 'deskterm demo' or pass --profile NAME")
@@ -228,8 +230,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from deskterm.sources.mail.settings import MailSettingsError
     from deskterm.store.outbox import OutboxError
 
+    from deskterm.domain.reply_rules import RulesError
+    from deskterm.domain.templates import TemplateRejected
+
     return (MergeError, ErasureError, RegisterError, QueryError, AccountError, SecretError, SourceError,
-            MailSettingsError, OutboxError)
+            MailSettingsError, OutboxError, TemplateRejected, RulesError)
 
 
 def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -278,10 +283,17 @@ def cmd_mail(args: argparse.Namespace, where: Locations, config: Config) -> int:
                 for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                     leftover.unlink(missing_ok=True)
             raise
-    runner = {"accounts": cli_mail.run_accounts, "reply": cli_mail.run_reply, "outbox": cli_mail.run_outbox,
-              "mail": cli_mail.run_mail}[args.command]
+    runner = {"accounts": cli_mail.run_accounts, "outbox": cli_mail.run_outbox, "mail": cli_mail.run_mail}[args.command]
     with profile_store(where, config, args) as store:
         return runner(args, store)
+
+
+def cmd_replies(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    """reply / note / templates (cli_replies)."""
+    from deskterm import cli_replies
+
+    with profile_store(where, config, args) as store:
+        return cli_replies.run(args, store, config)
 
 
 def cmd_doctor(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -352,9 +364,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     cli_gdpr.add_parsers(sub)
 
-    from deskterm import cli_mail
+    from deskterm import cli_mail, cli_replies
 
     cli_mail.add_parsers(sub)
+    cli_replies.add_parsers(sub)
 
     doctor = sub.add_parser("doctor", help="check store, config, keyring and accounts; say what to fix")
     doctor.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
@@ -375,7 +388,9 @@ COMMANDS = {
     "gdpr": cmd_gdpr,
     "audit": cmd_gdpr,
     "accounts": cmd_mail,
-    "reply": cmd_mail,
+    "reply": cmd_replies,
+    "note": cmd_replies,
+    "templates": cmd_replies,
     "outbox": cmd_mail,
     "mail": cmd_mail,
     "doctor": cmd_doctor,

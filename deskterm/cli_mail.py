@@ -1,6 +1,6 @@
-"""`deskterm accounts ...`, `deskterm reply`, `deskterm outbox ...`, `deskterm mail fetch`.
+"""`deskterm accounts ...`, `deskterm outbox ...`, `deskterm mail fetch`.
 
-Mail accounts, replies and the outbox from the command line, for scripts and for servers
+Mail accounts and the outbox from the command line, for scripts and for servers
 without a terminal UI. Passwords are asked for (or read from stdin), never taken as an
 argument: arguments end up in shell history and process lists.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 import time
 
@@ -51,13 +50,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     maildir.add_argument("--path", required=True, help="the Maildir's top folder (with cur/, new/, tmp/)")
     maildir.add_argument("--folders", default="INBOX,Sent", help="folders to follow, comma-separated")
     maildir.add_argument("--sent-folder", default="Sent")
-
-    reply = sub.add_parser("reply", help="queue a reply to a ticket's newest mail (sent by 'outbox send' or sync)")
-    reply.add_argument("ticket_id", type=int)
-    source = reply.add_mutually_exclusive_group(required=True)
-    source.add_argument("--text", help="the reply text")
-    source.add_argument("--file", type=argparse.FileType("r", encoding="utf-8"), help="read the reply text from a file ('-': stdin)")
-    reply.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
 
     outbox = sub.add_parser("outbox", help="replies waiting to leave: list, send now, retry a failed one")
     outbox_actions = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
@@ -131,27 +123,6 @@ def _list_accounts(store: Store) -> int:
               f"{clean_line(account.location)}\tlast sync {synced}{error}")
     if not accounts:
         print("no accounts; add one with 'deskterm accounts add imap ...'")
-    return 0
-
-
-def run_reply(args: argparse.Namespace, store: Store) -> int:
-    from deskterm.sources.mail.settings import MailSettingsError, mail_settings
-    from deskterm.store.outbox import OutboxError, queue_mail_reply
-
-    text = args.text if args.text is not None else args.file.read()
-    row = store.conn.execute("SELECT a.settings, a.name FROM tickets t JOIN accounts a ON a.id = t.account_id "
-                             "WHERE t.id = ?", (args.ticket_id,)).fetchone()
-    if row is None:
-        raise OutboxError(f"no ticket {args.ticket_id}")
-    try:
-        settings = mail_settings(json.loads(row[0] or "{}"))
-    except MailSettingsError:
-        raise OutboxError(f"ticket {args.ticket_id} is not on a mail account; this channel cannot send yet") from None
-    if settings.smtp is None:
-        raise OutboxError("this mail account has no SMTP server; add one to send replies")
-    queued = queue_mail_reply(store, args.ticket_id, text, from_addr=settings.from_address, from_name=row[1],
-                              now=int(time.time()))
-    print(f"queued reply {queued.id} to {', '.join(queued.to_addrs)} (Message-ID <{queued.message_id}>)")
     return 0
 
 

@@ -53,6 +53,9 @@ language = "de"
 # "templates" folder next to this file (same name as a starter template replaces it).
 # signature = "Viele Grüße\\nIhr Lindenhof-Team"
 # shop_name = "Lindenhof Haushaltswaren"
+# A different signature per account (by account key, see 'deskterm accounts list'):
+# [reply.signatures]
+# amazon-de = "Ihr Lindenhof-Team auf Amazon"
 """
 
 
@@ -92,6 +95,11 @@ class ReplyConfig:
     language: str = "de"  # template variant used first: de (Sie), de_du, en, fr ...
     signature: str = ""  # appended to a new reply; empty: none
     shop_name: str = ""  # {{ shop.name }}; empty: the account's name
+    signatures: dict[str, str] = field(default_factory=dict)  # per account key, replacing `signature`
+
+    def signature_for(self, account_key: str) -> str:
+        """The signature of an account (\\n in the config is a line break)."""
+        return self.signatures.get(account_key, self.signature).replace("\\n", "\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +126,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "ui": {"theme": str, "agent": str},
     "sync": {"interval_seconds": int},
     "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int, "commercial_letter_years": int},
-    "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str},
+    "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str, "signatures": dict},
 }
 
 
@@ -141,6 +149,10 @@ def load_config(path: Path) -> Config:
             if key not in _SCHEMA or key == "":
                 raise ConfigError(path, _line_of(text, key, table=True), key, "unknown section")
             _check_table(path, text, key, value)
+            for name, inner in value.items():
+                if isinstance(inner, dict) and not all(isinstance(v, str) for v in inner.values()):
+                    raise ConfigError(path, _line_of(text, name, table=True), f"{key}.{name}",
+                                      "every value must be a string")
         elif key not in _SCHEMA[""]:
             raise ConfigError(path, _line_of(text, key), key, "unknown setting")
     _check_table(path, text, "", {k: v for k, v in data.items() if not isinstance(v, dict)})

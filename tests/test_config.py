@@ -53,3 +53,16 @@ def test_bad_config_gives_one_line_from_the_cli(isolated_home) -> None:  # type:
     result = subprocess.run([sys.executable, "-m", "deskterm", "sync"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "config.toml:2: sync.interval_seconds" in result.stderr
+
+
+def test_reply_settings_and_signatures_per_account(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('[reply]\nundo_seconds = 5\nsignature = "Grüße\\\\nTeam"\n'
+                    '[reply.signatures]\namazon-de = "Ihr Team auf Amazon"\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.reply.undo_seconds == 5
+    assert config.reply.signature_for("mail") == "Grüße\nTeam"
+    assert config.reply.signature_for("amazon-de") == "Ihr Team auf Amazon"
+    assert config.templates_dir == tmp_path / "templates"

@@ -16,7 +16,7 @@ def _core_files() -> list[Path]:
     package = REPO / "deskterm"
     files = [package / "model.py", package / "config.py", package / "paths.py", package / "logs.py",
              package / "secrets.py", package / "doctor.py", package / "cli_customers.py", package / "cli_gdpr.py",
-             package / "cli_mail.py", package / "accounts.py"]
+             package / "cli_mail.py", package / "cli_replies.py", package / "accounts.py"]
     for folder in CORE:
         files += sorted((package / folder).rglob("*.py"))
     return files

@@ -29,13 +29,12 @@ from textual.widgets.option_list import Option
 
 from deskterm.config import Config
 from deskterm.domain.format import channel_label
-from deskterm.domain.reply_rules import ChannelRules, RulesError, check_reply, load_rules
+from deskterm.domain.reply_rules import ChannelRules, RulesError, load_rules
 from deskterm.domain.sanitize import clean_line
 from deskterm.domain.templates import (
     GAP_RE,
     ReplyTemplate,
     TemplateRejected,
-    gaps_in,
     load_templates,
     match_templates,
     render,
@@ -43,7 +42,7 @@ from deskterm.domain.templates import (
 from deskterm.store.db import Store
 from deskterm.store.inbox import ticket_detail
 from deskterm.store.outbox import OutboxError
-from deskterm.store.replies import add_note, load_draft, queue_reply, save_draft
+from deskterm.store.replies import add_note, load_draft, queue_reply, reply_problems, save_draft
 from deskterm.store.reply_context import template_values
 from deskterm.widgets.key_bar import KeyBar
 
@@ -134,10 +133,10 @@ class ComposeScreen(Screen[int | None]):
     """Returns the outbox id of a queued reply (for undo), or None."""
 
     BINDINGS = [
-        Binding("ctrl+s", "send", "Senden", id="compose.send"),
-        Binding("ctrl+t", "template", "Vorlage (auch ::)", id="compose.template"),
-        Binding("ctrl+e", "editor", "In $EDITOR", id="compose.editor"),
-        Binding("escape", "close", "Schließen (Entwurf bleibt)", id="compose.close"),
+        Binding("ctrl+s", "send", "Senden", id="compose.send", priority=True),
+        Binding("ctrl+t", "template", "Vorlage (auch ::)", id="compose.template", priority=True),
+        Binding("ctrl+e", "editor", "In $EDITOR", id="compose.editor", priority=True),
+        Binding("escape", "close", "Schließen (Entwurf bleibt)", id="compose.close", priority=True),
     ]
     DEFAULT_CSS = """
     #compose-header { height: auto; background: $primary-background; padding: 0 1; }
@@ -172,7 +171,9 @@ class ComposeScreen(Screen[int | None]):
     def on_mount(self) -> None:
         draft = load_draft(self.store.conn, self.ticket_id, self.kind)
         text = draft.body if draft else ""
-        signature = self.config.reply.signature.replace("\\n", "\n")
+        key = self.store.conn.execute("SELECT a.key FROM tickets t JOIN accounts a ON a.id = t.account_id "
+                                      "WHERE t.id = ?", (self.ticket_id,)).fetchone()
+        signature = self.config.reply.signature_for(key[0] if key else "")
         if not text and self.kind == "reply" and signature:
             text = "\n\n" + signature
         self._saved_text = text
@@ -247,21 +248,8 @@ class ComposeScreen(Screen[int | None]):
 
     def problems(self, text: str) -> list[str]:
         """What stops this text from being sent: gaps, then the channel's rules."""
-        found: list[str] = []
-        gaps = gaps_in(text)
-        if gaps:
-            found.append("Lücken füllen oder löschen: " + ", ".join(g[1:-1].removesuffix(" fehlt") for g in gaps[:5]))
-        if self.kind == "reply":
-            hours = None
-            if self.detail and self.detail.row:
-                last_in = self.store.conn.execute("SELECT last_customer_message_at FROM tickets WHERE id = ?",
-                                                  (self.ticket_id,)).fetchone()
-                if last_in and last_in[0]:
-                    hours = (self.clock() - last_in[0]) / 3600
-            found.extend(check_reply(self.rules, self.channel, text, hours_since_customer=hours))
-        elif not text.strip():
-            found.append("Die Notiz ist leer")
-        return found
+        return reply_problems(self.store.conn, self.ticket_id, text, rules=self.rules, now=self.clock(),
+                              kind=self.kind)
 
     def _check(self) -> None:
         text = self.query_one("#compose-body", TextArea).text

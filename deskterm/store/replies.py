@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass
 from email.utils import make_msgid
 
+from deskterm.domain.reply_rules import ChannelRules, check_reply
+from deskterm.domain.templates import gaps_in
 from deskterm.store.db import Store
 from deskterm.store.outbox import OutboxError, OutboxRow, queue_mail_reply
 
@@ -145,3 +147,23 @@ def undo_send(store: Store, outbox_id: int, *, now: int) -> bool:
         conn.execute("UPDATE tickets SET message_count = max(0, message_count - 1) WHERE id = ?", (ticket_id,))
         save_draft(conn, ticket_id, "reply", body, now=now)
     return True
+
+
+def reply_problems(conn: sqlite3.Connection, ticket_id: int, text: str, *, rules: dict[str, ChannelRules],
+                   now: float, kind: str = "reply") -> list[str]:
+    """Everything that stops `text` from being sent on this ticket: template gaps first, then
+    the channel's rules (including a reply window counted from the last customer message)."""
+    found: list[str] = []
+    gaps = gaps_in(text)
+    if gaps:
+        found.append("Lücken füllen oder löschen: " + ", ".join(g[1:-1].removesuffix(" fehlt") for g in gaps[:5]))
+    if kind != "reply":
+        if not text.strip():
+            found.append("Die Notiz ist leer")
+        return found
+    row = conn.execute("SELECT channel, last_customer_message_at FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    if row is None:
+        return [*found, f"kein Ticket {ticket_id}"]
+    hours = (now - row[1]) / 3600 if row[1] else None
+    found.extend(check_reply(rules, row[0], text, hours_since_customer=hours))
+    return found
