@@ -120,3 +120,48 @@ def test_mail_ticket_with_failed_reply_and_large_mail(snap_compare, tmp_path: Pa
         store.conn.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
                            ("SMTP mail.lindenhof.example: 554 5.7.1 sender address rejected", row.id))
     assert snap_compare(_app(path, None), terminal_size=SIZE, press=["enter"])
+
+
+def test_compose_with_template_and_gap(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The composer after inserting a template whose shipment is missing: the gap is marked."""
+    from tests.test_compose import shop_store
+
+    path = shop_store(tmp_path, 9, with_shipment=False)
+
+    async def compose(pilot) -> None:  # type: ignore[no-untyped-def]
+        from deskterm.screens.compose import ComposeScreen, TemplatePicker
+
+        await pilot.press("enter", "r")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, ComposeScreen) and pilot.app.screen.templates:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("colon", "colon")
+        for _ in range(100):
+            if isinstance(pilot.app.screen, TemplatePicker):
+                break
+            await pilot.pause(0.02)
+        await pilot.press("w", "o", "enter")
+        await pilot.pause(0.3)
+        pilot.app.clear_notifications()
+        for area in pilot.app.screen.query("TextArea"):
+            area.cursor_blink = False
+        await pilot.pause(0.1)
+
+    assert snap_compare(_app(path, None), terminal_size=SIZE, run_before=compose)
+
+
+def test_outbox(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.store.outbox import queue_mail_reply
+    from tests.test_compose import shop_store
+
+    path = shop_store(tmp_path, 9)
+    with Store.open(path) as store:
+        ticket = store.conn.execute("SELECT id FROM tickets").fetchone()[0]
+        first = queue_mail_reply(store, ticket, "Erste Antwort", from_addr="service@shop.example.test",
+                                 now=int(FROZEN_NOW))
+        queue_mail_reply(store, ticket, "Zweite Antwort", from_addr="service@shop.example.test", now=int(FROZEN_NOW))
+        store.conn.execute("UPDATE outbox SET status = 'failed', attempts = 3, "
+                           "last_error = 'SMTP mail.example: 550 5.1.1 mailbox unavailable' WHERE id = ?", (first.id,))
+        store.conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id <> ?", (int(FROZEN_NOW) + 10**9, first.id))
+    assert snap_compare(_app(path, None), terminal_size=SIZE, press=["O"])

@@ -19,8 +19,8 @@ from deskterm.store.db import Store
 from deskterm.store.outbox import OutboxEntry, outbox_overview, requeue_failed
 from deskterm.widgets.key_bar import KeyBar
 
-_STATE = {"failed": ("✗ fehlgeschlagen", "bold #e5484d"), "sending": ("⏳ wird gesendet", "#ffc53d"),
-          "queued": ("⏳ wartet", "#ffc53d"), "sent": ("✓ gesendet", "#46a758")}
+_STATE = {"failed": ("✗ fehlgeschlagen", "bold #e5484d"), "sending": ("◷ wird gesendet", "#ffc53d"),
+          "queued": ("◷ wartet", "#ffc53d"), "sent": ("✓ gesendet", "#46a758")}
 
 
 def entry_line(entry: OutboxEntry) -> Content:

@@ -65,8 +65,8 @@ def thread_blocks(messages: list[MessageRow], *, show_quoted: bool = False, tota
 
 
 _DELIVERY = {
-    "queued": ("⏳ wartet auf Versand", "#ffc53d"),
-    "sending": ("⏳ wird gesendet", "#ffc53d"),
+    "queued": ("◷ wartet auf Versand", "#ffc53d"),
+    "sending": ("◷ wird gesendet", "#ffc53d"),
     "sent": ("✓ gesendet", "#46a758"),
     "failed": ("✗ nicht gesendet", "bold #e5484d"),
 }
