@@ -48,7 +48,9 @@ def _templates(config: Config):  # type: ignore[no-untyped-def]
     return load_templates(*([config.templates_dir] if config.templates_dir else []))
 
 
-def _filled(config: Config, store: Store, key: str, ticket_id: int, language: str | None, agent: str) -> str:
+def _filled(config: Config, store: Store, key: str, ticket_id: int, language: str | None,
+            agent: str) -> tuple[str, str | None, tuple[str, ...]]:
+    """(filled text, status to set, tags to add) of a template for a ticket."""
     from deskterm.domain.templates import TemplateRejected, render
     from deskterm.store.reply_context import template_values
 
@@ -59,7 +61,7 @@ def _filled(config: Config, store: Store, key: str, ticket_id: int, language: st
     wanted = language or config.reply.language
     body = template.variants.get(wanted) or template.variants.get("de") or next(iter(template.variants.values()))
     values = template_values(store.conn, ticket_id, agent=agent, shop=config.reply.shop_name)
-    return render(body, values).text
+    return render(body, values).text, template.status, template.tags
 
 
 def run(args: argparse.Namespace, store: Store, config: Config) -> int:
@@ -70,7 +72,7 @@ def run(args: argparse.Namespace, store: Store, config: Config) -> int:
     agent = config.ui.agent or getpass.getuser()
     if args.command == "templates":
         if args.templates_command == "show":
-            print(clean_text(_filled(config, store, args.template, args.ticket, args.language, agent)))
+            print(clean_text(_filled(config, store, args.template, args.ticket, args.language, agent)[0]))
             return 0
         templates, problems = _templates(config)
         for template in templates:
@@ -84,15 +86,17 @@ def run(args: argparse.Namespace, store: Store, config: Config) -> int:
         note_id = add_note(store, args.ticket_id, args.text, author=agent, now=int(time.time()))
         print(f"note {note_id} added to ticket {args.ticket_id}")
         return 0
+    status: str | None = None
+    tags: tuple[str, ...] = ()
     if args.template:
-        text = _filled(config, store, args.template, args.ticket_id, args.language, agent)
+        text, status, tags = _filled(config, store, args.template, args.ticket_id, args.language, agent)
     else:
         text = args.text if args.text is not None else args.file.read()
     problems = reply_problems(store.conn, args.ticket_id, text, rules=load_rules(config.reply_rules_file),
                               now=time.time())
     if problems:
         raise OutboxError("not sent: " + "; ".join(problems))
-    queued = queue_reply(store, args.ticket_id, text, now=int(time.time()))
+    queued = queue_reply(store, args.ticket_id, text, now=int(time.time()), set_status=status, tags=tags)
     to = f" to {', '.join(queued.to_addrs)}" if queued.to_addrs else ""
     print(f"queued reply {queued.id}{to}; 'deskterm outbox send' (or sync) delivers it")
     return 0

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from pathlib import Path
 
@@ -55,6 +55,14 @@ def shop_store(tmp_path: Path, smtp_port: int, *, with_shipment: bool = True) ->
     return path
 
 
+def _awaiting(tmp_path: Path) -> int | None:
+    conn = sqlite3.connect(tmp_path / "shop.sqlite3")
+    try:
+        return conn.execute("SELECT awaiting_since FROM tickets").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def _app(path: Path, where, *, undo: int = 0, templates: Path | None = None):  # type: ignore[no-untyped-def]
     config = Config(reply=ReplyConfig(undo_seconds=undo), path=(templates.parent / "config.toml") if templates else None)
     return build_app(store=Store.open(path, create=False), profile="shop", config=config, where=where)
@@ -82,6 +90,7 @@ async def test_template_filled_from_the_order_is_sent_once(tmp_path: Path, isola
     with SmtpServer() as smtp:
         app = _app(shop_store(tmp_path, smtp.port), isolated_home)
         async with app.run_test(size=(160, 48)) as pilot:
+            assert _awaiting(tmp_path) is not None  # the buyer's mail started the response clock
             composer = await _open_composer(pilot)
             await _insert(pilot, "wo")
             text = composer.query_one("#compose-body", TextArea).text
@@ -91,6 +100,8 @@ async def test_template_filled_from_the_order_is_sent_once(tmp_path: Path, isola
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
             await wait_for(pilot, lambda: len(smtp.handler.received) == 1, timeout=10)
+            await wait_for(pilot, lambda: _awaiting(tmp_path) is None)  # the reply left: the clock stopped
+            await wait_for(pilot, lambda: "beantwortet" in app.screen.query_one("#ticket-header").render().plain)
             await pilot.pause(2.5)  # a second delivery pass would show up here
         assert len(smtp.handler.received) == 1
         sent = message_from_bytes(smtp.handler.received[0].data)
@@ -98,6 +109,7 @@ async def test_template_filled_from_the_order_is_sent_once(tmp_path: Path, isola
     conn = sqlite3.connect(tmp_path / "shop.sqlite3")
     assert conn.execute("SELECT status, set_status FROM outbox").fetchone() == ("sent", "pending")
     assert conn.execute("SELECT status FROM tickets").fetchone() == ("pending",)  # the template's status
+    assert conn.execute("SELECT tag FROM ticket_tags").fetchall() == [("versand",)]  # and its tags
     assert conn.execute("SELECT count(*) FROM drafts").fetchone() == (0,)
 
 
@@ -203,3 +215,30 @@ async def test_a_draft_survives_a_killed_app(tmp_path: Path, isolated_home) -> N
     async with app.run_test(size=(160, 48)) as pilot:
         composer = await _open_composer(pilot)
         assert composer.query_one("#compose-body", TextArea).text == "Guten Tag, Ihr Paket kommt morgen."
+
+
+def test_notes_and_replies_still_in_the_outbox_do_not_stop_the_clock(tmp_path: Path) -> None:
+    from deskterm.store.outbox import mark_sent
+    from deskterm.store.replies import add_note, queue_reply, undo_send
+
+    path = shop_store(tmp_path, 9)
+    with Store.open(path) as store:
+        ticket = store.conn.execute("SELECT id FROM tickets").fetchone()[0]
+        started = _awaiting(tmp_path)
+        assert started is not None
+        add_note(store, ticket, "Intern: Lager fragen", author="Jana", now=int(time.time()))
+        assert _awaiting(tmp_path) == started
+        queued = queue_reply(store, ticket, "Kommt morgen.", now=int(time.time()), undo_seconds=10)
+        assert _awaiting(tmp_path) == started  # still in the undo window
+        assert undo_send(store, queued.id, now=int(time.time()))
+        assert _awaiting(tmp_path) == started
+        queued = queue_reply(store, ticket, "Kommt morgen.", now=int(time.time()))
+        mark_sent(store, queued.id, now=int(time.time()), server_reply="250 ok", refused={})
+        assert _awaiting(tmp_path) is None
+        # the buyer writes again: a new clock from that message
+        later = mail(2, subject="Re: noch da?", in_reply_to="m1@example.org", references="<m1@example.org>",
+                     date=datetime.now(timezone.utc) + timedelta(minutes=5))
+        account = store.conn.execute("SELECT id FROM accounts").fetchone()[0]
+        apply_batch(store, account, None, Batch(cursor=None, mails=[mail_record(later, own_addresses=(SELLER,))]),
+                    now=int(time.time()))
+        assert _awaiting(tmp_path) is not None and _awaiting(tmp_path) > started

@@ -334,10 +334,11 @@ class ComposeScreen(Screen[int | None]):
         if self._save_timer is not None:
             self._save_timer.stop()
         status = self.template_used.status if self.template_used else None
-        self.send_worker(self.store.path, text, status)
+        tags = self.template_used.tags if self.template_used else ()
+        self.send_worker(self.store.path, text, status, tags)
 
     @work(thread=True, exclusive=True, group="compose-send", exit_on_error=False)
-    def send_worker(self, store_path: Path, text: str, status: str | None) -> None:
+    def send_worker(self, store_path: Path, text: str, status: str | None, tags: tuple[str, ...]) -> None:
         try:
             with Store.open(store_path, create=False) as store:
                 if self.kind == "note":
@@ -345,7 +346,7 @@ class ComposeScreen(Screen[int | None]):
                     self.post_message(Sent(None, "Notiz gespeichert"))
                     return
                 row = queue_reply(store, self.ticket_id, text, now=int(self.clock()),
-                                  undo_seconds=self.config.reply.undo_seconds, set_status=status)
+                                  undo_seconds=self.config.reply.undo_seconds, set_status=status, tags=tags)
         except OutboxError as exc:
             self.post_message(Failed(str(exc)))
             return

@@ -26,6 +26,7 @@ from deskterm.store.customers import (
     unmerge,
 )
 from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages
+from deskterm.store.replies import ticket_tags
 from deskterm.store.order_context import (
     customer_orders,
     customer_summary,
@@ -156,7 +157,36 @@ class TicketScreen(Screen[None]):
         messages = "1 Nachricht" if count == 1 else f"{count} Nachrichten"
         parts.append((f" · {messages} · zuletzt {local_time(row.last_message_at)}"
                       f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
+        parts.extend(self._clock())
+        tags = ticket_tags(self.store.conn, self.ticket_id)
+        if tags:
+            parts.append(("  " + " ".join(f"#{clean_line(tag, max_chars=30)}" for tag in tags), "#8da4ef"))
         return Content.assemble(*parts)
+
+    def _clock(self) -> list[tuple[str, str]]:
+        """The response clock of this ticket's channel (presets; config overrides come with triage)."""
+        from datetime import datetime, timezone
+
+        from deskterm.domain.sla import PRESETS, clock, countdown_label
+
+        row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed FROM tickets "
+                                      "WHERE id = ?", (self.ticket_id,)).fetchone()
+        policy = PRESETS.get(row[0]) if row else None
+        if row is None or policy is None:
+            return []
+        since = datetime.fromtimestamp(row[2], timezone.utc) if row[2] else None
+        state = clock(policy, awaiting_since=since, waiting_for_customer=row[1] == "pending",
+                      no_response_needed=row[3] or "")
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        if state.state == "running" and state.due is not None:
+            label = countdown_label(state.due, now)
+            style = "bold #e5484d" if state.due <= now else ("bold #ffc53d" if (state.due - now).total_seconds()
+                                                             < 4 * 3600 else "#46a758")
+            text = label if label.startswith("überfällig") else f"Antwort fällig in {label}"
+            return [("\n" + text, style), (f" · {policy.name}", "#8b8d98")]
+        labels = {"answered": "beantwortet", "paused": "wartet auf Kunde (Uhr angehalten)",
+                  "no_response_needed": f"keine Antwort nötig: {clean_line(state.reason)}"}
+        return [("\n" + labels.get(state.state, ""), "#8b8d98")] if state.state in labels else []
 
     def show_ticket(self, ticket_id: int) -> None:
         """Switch this (reused) screen to another ticket, from its top."""

@@ -19,6 +19,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from datetime import datetime, timezone
 
 from deskterm.domain.sanitize import clean_line
+from deskterm.store.awaiting import refresh_awaiting
 from deskterm.store.db import Store
 
 LEASE_SECONDS = 300
@@ -161,6 +162,11 @@ def mark_sent(store: Store, outbox_id: int, *, now: int, server_reply: str, refu
         tx.execute("UPDATE tickets SET status = (SELECT set_status FROM outbox WHERE id = ?) "
                    "WHERE id = (SELECT ticket_id FROM outbox WHERE id = ?) "
                    "AND (SELECT set_status FROM outbox WHERE id = ?) IS NOT NULL", (outbox_id, outbox_id, outbox_id))
+        ticket = tx.execute("SELECT ticket_id, set_tags FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        if ticket is not None:
+            refresh_awaiting(tx, [ticket[0]])  # the reply left: the response clock stops
+            tx.executemany("INSERT OR IGNORE INTO ticket_tags(ticket_id, tag) VALUES (?, ?)",
+                           [(ticket[0], tag) for tag in json.loads(ticket[1] or "[]")])
 
 
 def mark_failed_attempt(store: Store, outbox_id: int, *, now: int, error: str, temporary: bool) -> str:

@@ -99,8 +99,9 @@ def reply_target(conn: sqlite3.Connection, ticket_id: int) -> ReplyTarget:
 
 
 def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_seconds: int = 0,
-                set_status: str | None = None) -> OutboxRow:
-    """Queue a reply on the ticket's own channel, due after the undo window."""
+                set_status: str | None = None, tags: tuple[str, ...] = ()) -> OutboxRow:
+    """Queue a reply on the ticket's own channel, due after the undo window. `set_status`
+    and `tags` (from a template) apply to the ticket once the reply has left."""
     if set_status not in (None, "open", "pending", "resolved"):
         raise OutboxError(f"unknown status {set_status!r}")
     target = reply_target(store.conn, ticket_id)
@@ -109,7 +110,8 @@ def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_secon
         row = queue_mail_reply(store, ticket_id, body, from_addr=target.mail_from, from_name=target.sender_name,
                                now=now)
         with store.transaction() as conn:
-            conn.execute("UPDATE outbox SET next_attempt_at = ?, set_status = ? WHERE id = ?", (due, set_status, row.id))
+            conn.execute("UPDATE outbox SET next_attempt_at = ?, set_status = ?, set_tags = ? WHERE id = ?",
+                         (due, set_status, json.dumps(list(tags)) if tags else None, row.id))
             conn.execute("DELETE FROM drafts WHERE ticket_id = ? AND kind = 'reply'", (ticket_id,))
         return row
     if not body.strip():
@@ -123,8 +125,9 @@ def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_secon
         message_row = int(cur.lastrowid or 0)
         cur = conn.execute(
             "INSERT INTO outbox(ticket_id, account_id, message_id, body_text, status, created_at, next_attempt_at, "
-            "message_row, set_status) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-            (ticket_id, target.account_id, message_id, body, now, due, message_row, set_status))
+            "message_row, set_status, set_tags) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+            (ticket_id, target.account_id, message_id, body, now, due, message_row, set_status,
+             json.dumps(list(tags)) if tags else None))
         outbox_id = int(cur.lastrowid or 0)
         conn.execute("UPDATE tickets SET message_count = message_count + 1, last_message_at = max(last_message_at, ?), "
                      "unread = 0 WHERE id = ?", (now, ticket_id))
@@ -167,3 +170,8 @@ def reply_problems(conn: sqlite3.Connection, ticket_id: int, text: str, *, rules
     hours = (now - row[1]) / 3600 if row[1] else None
     found.extend(check_reply(rules, row[0], text, hours_since_customer=hours))
     return found
+
+
+def ticket_tags(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag LIMIT 20",
+                                       (ticket_id,))]

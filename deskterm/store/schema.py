@@ -479,5 +479,24 @@ CREATE TABLE drafts (
 ALTER TABLE outbox ADD COLUMN set_status TEXT;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6)
+# v7: response clocks. `awaiting_since` is the first customer message not yet answered by a
+# sent reply (NULL: nothing to answer); notes and queued replies do not stop the clock.
+# Tags on tickets (a template's tags are applied when its reply is sent).
+_V7 = """
+CREATE TABLE ticket_tags (
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    tag       TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX ticket_tags_tag ON ticket_tags(tag, ticket_id);
+ALTER TABLE outbox ADD COLUMN set_tags TEXT;
+ALTER TABLE tickets ADD COLUMN awaiting_since INTEGER;
+ALTER TABLE tickets ADD COLUMN no_response_needed TEXT;
+UPDATE tickets SET awaiting_since = (
+    SELECT min(m.sent_at) FROM messages m WHERE m.ticket_id = tickets.id AND m.direction = 'in'
+      AND m.sent_at > coalesce((SELECT max(o.sent_at) FROM messages o
+                                WHERE o.ticket_id = tickets.id AND o.direction = 'out'), 0));
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)

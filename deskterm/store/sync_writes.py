@@ -22,6 +22,7 @@ from deskterm.model import (
     TicketRecord,
 )
 from deskterm.domain.identity import canonical_identity, name_postcode_key, normalize_email, normalize_phone
+from deskterm.store.awaiting import refresh_awaiting
 from deskterm.store.customers import resolve_touched
 from deskterm.store.db import Store
 from deskterm.store.gdpr import identity_hash
@@ -121,6 +122,7 @@ def apply_batch(store: Store, account_id: int, stream: str | None, batch: Batch,
         for change in batch.mail_flags:
             apply_flags(writer, change)
         writer.refresh_touched_tickets()
+        refresh_awaiting(conn, sorted(writer.touched_tickets))
         if writer.mail_tickets:
             sync_read_state(conn, writer.mail_tickets)
         resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now,

@@ -1,0 +1,149 @@
+"""Response-time clocks per marketplace: when an answer is due, and how much time is left.
+
+A policy counts either **calendar** time (Amazon: 24 hours, weekends and holidays
+included) or **working** time: only on working days (Monday–Friday, minus German public
+holidays of the shop's federal state, from the `holidays` library), optionally only within
+opening hours. All counting happens in Europe/Berlin local time on aware datetimes, so a
+daylight-saving day has 23 or 25 real hours and a deadline lands where the wall clock says.
+
+The clock starts at the first customer message not yet answered, stops with an agent reply
+on the channel (internal notes and auto-replies do not count), pauses while the ticket
+waits for the customer where the policy allows, and stops with "no response needed".
+Presets follow ../shared/docs/channel-apis.md; every value can be overridden in config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MAX_DAYS = 400  # a deadline further out than this is a configuration error, not a date
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    name: str
+    hours: float  # the target, in counted hours
+    working_days_only: bool = False  # count only Monday–Friday outside public holidays
+    opening: tuple[time, time] | None = None  # count only between these local times (working policies)
+    state: str = ""  # federal state for state holidays (BY, BE, NW ...); "" = national holidays only
+    pause_when_waiting: bool = True  # waiting for the customer pauses the clock
+
+    def with_overrides(self, **values: object) -> SlaPolicy:
+        return replace(self, **values)  # type: ignore[arg-type]
+
+
+# Presets per channel; "[I]" marks informed guesses (configurable).
+PRESETS: dict[str, SlaPolicy] = {
+    "amazon": SlaPolicy("Amazon: 24 h, auch am Wochenende", 24, pause_when_waiting=False),
+    "ebay": SlaPolicy("eBay: 3 Werktage", 72, working_days_only=True),
+    "kaufland": SlaPolicy("Kaufland: 48 h an Werktagen", 48, working_days_only=True),
+    "otto": SlaPolicy("OTTO: 24 h an Werktagen [I]", 24, working_days_only=True),
+    "zalando": SlaPolicy("Zalando: 24 h an Werktagen [I]", 24, working_days_only=True),
+    "messenger": SlaPolicy("Messenger: 24-h-Antwortfenster", 24, pause_when_waiting=False),
+    "instagram": SlaPolicy("Instagram: 24-h-Antwortfenster", 24, pause_when_waiting=False),
+    "email": SlaPolicy("E-Mail/Webshop: 1 Werktag [I]", 24, working_days_only=True),
+}
+
+
+@lru_cache(maxsize=64)
+def _holidays(state: str, year: int) -> frozenset[date]:
+    import holidays
+
+    found = holidays.country_holidays("DE", subdiv=state or None, years=year)
+    return frozenset(found.keys())
+
+
+def is_working_day(day: date, state: str = "") -> bool:
+    return day.weekday() < 5 and day not in _holidays(state, day.year)
+
+
+def _counted_windows(day: date, policy: SlaPolicy) -> list[tuple[datetime, datetime]]:
+    """The stretches of one local day that count, as aware datetimes."""
+    if policy.working_days_only and not is_working_day(day, policy.state):
+        return []
+    if policy.opening is not None:
+        start, end = policy.opening
+        return [(datetime.combine(day, start, BERLIN), datetime.combine(day, end, BERLIN))]
+    return [(datetime.combine(day, time(0), BERLIN), datetime.combine(day + timedelta(days=1), time(0), BERLIN))]
+
+
+def _elapsed(a: datetime, b: datetime) -> float:
+    """Real seconds between two aware datetimes (DST-safe: compared in UTC)."""
+    return (b.astimezone(timezone.utc) - a.astimezone(timezone.utc)).total_seconds()
+
+
+def due_at(start: datetime, policy: SlaPolicy) -> datetime:
+    """When `policy.hours` of counted time have passed after `start` (UTC)."""
+    if not policy.working_days_only and policy.opening is None:
+        # in UTC: adding to a Europe/Berlin datetime would add wall-clock time across a DST change
+        return start.astimezone(timezone.utc) + timedelta(hours=policy.hours)
+    remaining = policy.hours * 3600
+    local = start.astimezone(BERLIN)
+    day = local.date()
+    for _ in range(MAX_DAYS):
+        for window_start, window_end in _counted_windows(day, policy):
+            begin = max(window_start, local)
+            if begin >= window_end:
+                continue
+            available = _elapsed(begin, window_end)
+            if available >= remaining:
+                return (begin.astimezone(timezone.utc) + timedelta(seconds=remaining))
+            remaining -= available
+        day += timedelta(days=1)
+    raise ValueError(f"{policy.name}: no deadline within {MAX_DAYS} days; check the policy")
+
+
+def counted_between(start: datetime, end: datetime, policy: SlaPolicy) -> float:
+    """Counted seconds between two moments (for pauses and reports)."""
+    if end <= start:
+        return 0.0
+    if not policy.working_days_only and policy.opening is None:
+        return _elapsed(start, end)
+    total = 0.0
+    day = start.astimezone(BERLIN).date()
+    last = end.astimezone(BERLIN).date()
+    while day <= last:
+        for window_start, window_end in _counted_windows(day, policy):
+            begin, finish = max(window_start, start), min(window_end, end)
+            if finish > begin:
+                total += _elapsed(begin, finish)
+        day += timedelta(days=1)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """What the inbox shows: running (due at), paused, stopped, or no clock at all."""
+
+    state: str  # "running", "paused", "answered", "no_response_needed", "none"
+    due: datetime | None = None
+    reason: str = ""
+
+
+def clock(policy: SlaPolicy, *, awaiting_since: datetime | None, waiting_for_customer: bool = False,
+          paused_seconds: float = 0.0, no_response_needed: str = "") -> ClockState:
+    """The clock of one ticket. `awaiting_since`: the first customer message not yet answered
+    (None: answered or nothing to answer). Paused time already spent is added to the deadline."""
+    if no_response_needed:
+        return ClockState("no_response_needed", reason=no_response_needed)
+    if awaiting_since is None:
+        return ClockState("answered")
+    if waiting_for_customer and policy.pause_when_waiting:
+        return ClockState("paused")
+    due = due_at(awaiting_since, policy)
+    return ClockState("running", due + timedelta(seconds=paused_seconds))
+
+
+def countdown_label(due: datetime, now: datetime) -> str:
+    """'3h 12m', '45m', 'überfällig 1h 05m' (minutes; the inbox ticks once a minute)."""
+    seconds = int((due - now).total_seconds())
+    overdue = seconds < 0
+    minutes = abs(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    text = f"{days}d {hours}h" if days else (f"{hours}h {minutes:02d}m" if hours else f"{minutes}m")
+    return f"überfällig {text}" if overdue else text

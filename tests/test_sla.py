@@ -1,0 +1,94 @@
+"""SLA deadlines: weekends, national and state holidays, daylight-saving changes, opening
+hours, pauses and "no response needed"."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deskterm.domain.sla import BERLIN, PRESETS, SlaPolicy, clock, counted_between, countdown_label, due_at
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN)
+
+
+def test_amazon_counts_24_hours_through_the_weekend() -> None:
+    friday_evening = berlin(2026, 12, 4, 18, 0)
+    assert due_at(friday_evening, PRESETS["amazon"]) == berlin(2026, 12, 5, 18, 0).astimezone(timezone.utc)
+
+
+def test_kaufland_48_working_hours_skip_the_weekend() -> None:
+    friday_noon = berlin(2026, 12, 4, 12, 0)
+    # Friday 12:00 -> 12 h left on Friday, Saturday and Sunday do not count, Monday 24 h, Tuesday 12:00.
+    assert due_at(friday_noon, PRESETS["kaufland"]).astimezone(BERLIN) == berlin(2026, 12, 8, 12, 0)
+
+
+def test_a_national_holiday_does_not_count() -> None:
+    # 3 October 2025 (Tag der Deutschen Einheit) is a Friday.
+    thursday = berlin(2025, 10, 2, 10, 0)
+    # Thursday 14 h, Friday is the holiday, the weekend does not count, Monday 24 h, Tuesday 10 h.
+    assert due_at(thursday, PRESETS["kaufland"]).astimezone(BERLIN) == berlin(2025, 10, 7, 10, 0)
+    # The same start a week later, without a holiday: Thursday 14 h, Friday 24 h, Monday 10 h.
+    assert due_at(berlin(2025, 10, 9, 10, 0), PRESETS["kaufland"]).astimezone(BERLIN) == berlin(2025, 10, 13, 10, 0)
+
+
+def test_state_holidays_depend_on_the_federal_state() -> None:
+    # 6 January 2026 (Heilige Drei Könige, a Tuesday) is a holiday in Bavaria, not in Berlin.
+    monday = berlin(2026, 1, 5, 9, 0)
+    bavaria = PRESETS["kaufland"].with_overrides(state="BY")
+    berlin_state = PRESETS["kaufland"].with_overrides(state="BE")
+    assert due_at(monday, berlin_state).astimezone(BERLIN) == berlin(2026, 1, 7, 9, 0)
+    assert due_at(monday, bavaria).astimezone(BERLIN) == berlin(2026, 1, 8, 9, 0)
+
+
+def test_daylight_saving_days_count_their_real_hours() -> None:
+    # 29 March 2026: clocks go from 02:00 to 03:00, the day has 23 hours.
+    saturday = berlin(2026, 3, 28, 12, 0)
+    amazon = due_at(saturday, PRESETS["amazon"]).astimezone(BERLIN)
+    assert amazon == berlin(2026, 3, 29, 13, 0)  # 24 real hours later, wall clock one hour on
+    calendar_days = SlaPolicy("calendar days", 24, working_days_only=False, opening=(time(0), time(23, 59, 59)))
+    assert counted_between(berlin(2026, 3, 29, 0, 0), berlin(2026, 3, 30, 0, 0), calendar_days) < 23 * 3600
+    # 25 October 2026: the day has 25 hours.
+    assert counted_between(berlin(2026, 10, 25, 0, 0), berlin(2026, 10, 26, 0, 0), PRESETS["amazon"]) == 25 * 3600
+
+
+def test_opening_hours_count_only_inside_them() -> None:
+    office = SlaPolicy("Büro 9-17, 8 h", 8, working_days_only=True, opening=(time(9), time(17)))
+    friday_afternoon = berlin(2026, 12, 4, 15, 0)
+    assert due_at(friday_afternoon, office).astimezone(BERLIN) == berlin(2026, 12, 7, 15, 0)
+    before_opening = berlin(2026, 12, 7, 6, 30)
+    assert due_at(before_opening, office).astimezone(BERLIN) == berlin(2026, 12, 7, 17, 0)
+
+
+def test_pause_resume_and_no_response_needed() -> None:
+    start = berlin(2026, 12, 7, 10, 0)
+    email = PRESETS["email"]
+    assert clock(email, awaiting_since=start).state == "running"
+    assert clock(email, awaiting_since=start, waiting_for_customer=True).state == "paused"
+    resumed = clock(email, awaiting_since=start, paused_seconds=3 * 3600)
+    assert resumed.due == due_at(start, email) + timedelta(hours=3)
+    assert clock(PRESETS["amazon"], awaiting_since=start, waiting_for_customer=True).state == "running"
+    stopped = clock(PRESETS["amazon"], awaiting_since=start, no_response_needed="Danke-Nachricht")
+    assert (stopped.state, stopped.reason) == ("no_response_needed", "Danke-Nachricht")
+    assert clock(email, awaiting_since=None).state == "answered"
+
+
+def test_countdown_labels() -> None:
+    now = berlin(2026, 12, 7, 10, 0)
+    assert countdown_label(now + timedelta(hours=3, minutes=12), now) == "3h 12m"
+    assert countdown_label(now + timedelta(minutes=45, seconds=30), now) == "45m"
+    assert countdown_label(now - timedelta(hours=1, minutes=5), now) == "überfällig 1h 05m"
+    assert countdown_label(now + timedelta(days=2, hours=5), now) == "2d 5h"
+
+
+@given(st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2027, 12, 31)),
+       st.sampled_from(sorted(PRESETS)))
+def test_the_deadline_is_exactly_the_target_of_counted_time(moment: datetime, channel: str) -> None:
+    policy = PRESETS[channel]
+    start = moment.replace(tzinfo=timezone.utc)
+    due = due_at(start, policy)
+    assert due > start
+    assert abs(counted_between(start, due, policy) - policy.hours * 3600) < 1e-6
