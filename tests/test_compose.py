@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static, TextArea
 
 from deskterm.accounts import add_mail_account
@@ -242,3 +243,17 @@ def test_notes_and_replies_still_in_the_outbox_do_not_stop_the_clock(tmp_path: P
         apply_batch(store, account, None, Batch(cursor=None, mails=[mail_record(later, own_addresses=(SELLER,))]),
                     now=int(time.time()))
         assert _awaiting(tmp_path) is not None and _awaiting(tmp_path) > started
+
+
+def test_the_external_editor_edits_the_draft(tmp_path: Path) -> None:
+    from deskterm.screens.compose import edit_in_editor
+
+    script = tmp_path / "editor.sh"
+    script.write_text('#!/bin/sh\nprintf "\\nMit freundlichen Grüßen" >> "$1"\n')
+    script.chmod(0o755)
+    assert edit_in_editor("Guten Tag,", [str(script)]) == "Guten Tag,\nMit freundlichen Grüßen"
+    failing = tmp_path / "fail.sh"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o755)
+    with pytest.raises(subprocess.CalledProcessError):
+        edit_in_editor("x", [str(failing)])

@@ -52,6 +52,22 @@ _GAP = "bold reverse #e5484d"
 SAVE_DELAY = 0.6  # seconds of quiet typing before the draft is written
 
 
+def editor_command() -> list[str]:
+    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+
+
+def edit_in_editor(text: str, command: list[str]) -> str:
+    """Open `text` in an external editor and return what it saved (the file is removed)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+        path = Path(handle.name)
+    try:
+        subprocess.run([*command, str(path)], check=True)
+        return path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
+
+
 class TemplatesLoaded(Message):
     def __init__(self, templates: list[ReplyTemplate], problems: list[str], rules: dict[str, ChannelRules]) -> None:
         super().__init__()
@@ -298,21 +314,15 @@ class ComposeScreen(Screen[int | None]):
                         markup=False)
 
     def action_editor(self) -> None:
-        """Edit in $EDITOR (or $VISUAL); the app is suspended meanwhile."""
-        command = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        """Edit in $VISUAL or $EDITOR; the app is suspended meanwhile."""
         body = self.query_one("#compose-body", TextArea)
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
-            handle.write(body.text)
-            path = handle.name
         try:
             with self.app.suspend():
-                subprocess.run([*shlex.split(command), path], check=False)
-            body.load_text(Path(path).read_text(encoding="utf-8"))
+                text = edit_in_editor(body.text, editor_command())
+            body.load_text(text)
         except Exception as exc:  # no terminal to suspend, editor missing ...: say so, keep the text
             self.notify(f"Editor nicht verfügbar: {clean_line(str(exc)) or type(exc).__name__}", severity="error",
                         markup=False)
-        finally:
-            os.unlink(path)
         self._save_draft()
         self._check()
 
