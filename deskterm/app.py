@@ -34,7 +34,6 @@ from deskterm.screens.welcome import WelcomeScreen
 from deskterm.sources.engine import SyncEngine, SyncEvent, describe_error
 from deskterm.store.db import Store
 from deskterm.store.inbox import mark_read
-from deskterm.store.outbox import outbox_has_work
 from deskterm.store.status import source_statuses
 from deskterm.widgets.key_names import key_label
 from deskterm.widgets.status_bar import SyncStatusBar
@@ -121,8 +120,15 @@ class DesktermApp(App[None]):
         if self.sync_on_start:
             self.action_sync()
         self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
-        self.push_worker(self.store.path, self._stop_push)
+        if self._has_push_accounts():
+            self.push_worker(self.store.path, self._stop_push)
         self.set_interval(2.0, self.poll_outbox)
+
+    def _has_push_accounts(self) -> bool:
+        """IMAP accounts can push (IDLE); a profile without any needs no listening worker."""
+        assert self.store is not None
+        return self.store.conn.execute("SELECT 1 FROM accounts WHERE json_extract(settings, '$.source') = 'imap' "
+                                       "LIMIT 1").fetchone() is not None
 
     def on_unmount(self) -> None:
         self._stop_push.set()
@@ -195,6 +201,8 @@ class DesktermApp(App[None]):
 
     def poll_outbox(self) -> None:
         """Every two seconds: replies whose undo window ended go out now, not at the next sync."""
+        from deskterm.store.outbox import outbox_has_work
+
         if self.store is not None and outbox_has_work(self.store.conn, int(self.clock())):
             self.outbox_worker(self.store.path)
 
@@ -206,6 +214,7 @@ class DesktermApp(App[None]):
     def _deliver_outbox(self, store_path: Path) -> None:
         """Send due replies (in a worker thread: after a sync, or when an undo window ends)."""
         from deskterm.sources.outbox_sender import OutboxSender
+        from deskterm.store.outbox import outbox_has_work
 
         with Store.open(store_path, create=False) as store:
             if not outbox_has_work(store.conn, int(self.clock())):

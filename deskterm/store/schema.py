@@ -498,5 +498,10 @@ UPDATE tickets SET awaiting_since = (
                                 WHERE o.ticket_id = tickets.id AND o.direction = 'out'), 0));
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7)
+# v8: the app asks every two seconds whether sent mail still needs its copy in Sent.
+_V8 = """
+CREATE INDEX outbox_copy_due ON outbox(id) WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,10 +6,12 @@ Passwords are never part of the settings: `password_ref` names a keyring entry
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
 
 SECURITY_MODES = ("tls", "starttls", "plain")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
@@ -33,6 +35,8 @@ class ServerSettings:
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name are always verified; only the trusted CAs can change."""
+        import ssl  # only when connecting: keeps the app's start light
+
         return ssl.create_default_context(cafile=self.ca_file or None)
 
     def check(self, what: str) -> None:
