@@ -92,3 +92,25 @@ def test_the_deadline_is_exactly_the_target_of_counted_time(moment: datetime, ch
     due = due_at(start, policy)
     assert due > start
     assert abs(counted_between(start, due, policy) - policy.hours * 3600) < 1e-6
+
+
+def test_the_holiday_table_matches_the_holidays_library() -> None:
+    """The table the app reads (scripts/gen_holidays.py) says what the library says."""
+    import holidays
+
+    from deskterm.domain.sla import _holiday_table
+
+    table = _holiday_table()
+    for state, years in table["states"].items():
+        library = holidays.country_holidays("DE", subdiv=None if state == "DE" else state,
+                                            years=range(table["first_year"], table["last_year"] + 1))
+        assert sorted(d for days in years.values() for d in days) == sorted(d.isoformat() for d in library), state
+
+
+def test_years_outside_the_table_come_from_the_library() -> None:
+    from datetime import date
+
+    from deskterm.domain.sla import is_working_day
+
+    assert not is_working_day(date(2050, 10, 3))  # Tag der Deutschen Einheit, a Monday
+    assert is_working_day(date(2050, 10, 4))

@@ -14,9 +14,12 @@ Presets follow ../shared/docs/channel-apis.md; every value can be overridden in 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -49,12 +52,25 @@ PRESETS: dict[str, SlaPolicy] = {
 }
 
 
+HOLIDAY_FILE = Path(__file__).parent / "data" / "holidays_de.json"
+
+
+@lru_cache(maxsize=1)
+def _holiday_table() -> dict[str, Any]:
+    return dict(json.loads(HOLIDAY_FILE.read_text(encoding="utf-8")))
+
+
 @lru_cache(maxsize=64)
 def _holidays(state: str, year: int) -> frozenset[date]:
-    import holidays
+    """Public holidays of Germany (and of `state`): from the table the `holidays` library
+    generated (scripts/gen_holidays.py), or from the library itself outside its years."""
+    table = _holiday_table()
+    states = table["states"]
+    if table["first_year"] <= year <= table["last_year"] and (state or "DE") in states:
+        return frozenset(date.fromisoformat(d) for d in states[state or "DE"].get(str(year), []))
+    import holidays  # about 20 MiB: only for years the table does not cover
 
-    found = holidays.country_holidays("DE", subdiv=state or None, years=year)
-    return frozenset(found.keys())
+    return frozenset(holidays.country_holidays("DE", subdiv=state or None, years=year).keys())
 
 
 def is_working_day(day: date, state: str = "") -> bool:

@@ -25,8 +25,7 @@ from deskterm.store.customers import (
     open_suggestions,
     unmerge,
 )
-from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages
-from deskterm.store.replies import ticket_tags
+from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages, ticket_tags
 from deskterm.store.order_context import (
     customer_orders,
     customer_summary,

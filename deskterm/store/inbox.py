@@ -155,3 +155,8 @@ def channel_counts(conn: sqlite3.Connection, status: str = "open") -> dict[str, 
     return dict(conn.execute(
         "SELECT channel, n FROM ticket_counts WHERE status = ? AND n > 0", (status,)
     ).fetchall())
+
+
+def ticket_tags(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag LIMIT 20",
+                                       (ticket_id,))]

@@ -170,8 +170,3 @@ def reply_problems(conn: sqlite3.Connection, ticket_id: int, text: str, *, rules
     hours = (now - row[1]) / 3600 if row[1] else None
     found.extend(check_reply(rules, row[0], text, hours_since_customer=hours))
     return found
-
-
-def ticket_tags(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag LIMIT 20",
-                                       (ticket_id,))]
