@@ -114,3 +114,17 @@ def test_years_outside_the_table_come_from_the_library() -> None:
 
     assert not is_working_day(date(2050, 10, 3))  # Tag der Deutschen Einheit, a Monday
     assert is_working_day(date(2050, 10, 4))
+
+
+def test_inbox_rows_carry_the_deadline_of_their_channel() -> None:
+    from deskterm.store.inbox import TicketRow
+    from deskterm.widgets.rows import response_due
+
+    start = int(berlin(2026, 12, 4, 18, 0).timestamp())
+    row = TicketRow(1, "amazon", "Anna", "Frage", "", start, "open", True, 1, start)
+    assert response_due(row) == start + 24 * 3600
+    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "pending", True, 1, start)) == \
+        start + 24 * 3600  # Amazon's clock does not pause while waiting for the customer
+    assert response_due(TicketRow(1, "email", "Anna", "Frage", "", start, "pending", True, 1, start)) is None
+    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "resolved", False, 1, start)) is None
+    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "open", False, 1, None)) is None

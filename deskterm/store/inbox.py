@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 
 _ROW_COLUMNS = (
-    "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count"
+    "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count, awaiting_since"
 )
 
 
@@ -27,6 +27,7 @@ class TicketRow:
     status: str
     unread: bool
     message_count: int
+    awaiting_since: int | None = None  # first unanswered customer message: the response clock's start
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -59,7 +60,7 @@ class TicketDetail:
 
 def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
     return TicketRow(values[0], values[1], values[2], values[3], values[4], values[5], values[6], bool(values[7]),
-                     values[8])
+                     values[8], values[9])
 
 
 def _status_clause(status: str | None) -> tuple[str, tuple[object, ...]]:
@@ -128,7 +129,7 @@ def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | No
     ).fetchone()
     if row is None:
         return None
-    return TicketDetail(_row(row[:9]), row[9], row[10])
+    return TicketDetail(_row(row[:10]), row[10], row[11])
 
 
 def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from deskterm.domain.sanitize import clean_line
 from deskterm.domain.format import channel_label
+from deskterm.domain.sla import PRESETS, clock
 from deskterm.store.inbox import TicketRow, count_tickets, ticket_window, ticket_window_after, tickets_by_ids
 
 BLOCK = 64
@@ -33,6 +35,7 @@ class DisplayRow:
     status: str
     unread: bool
     sort_key: tuple[int, int]
+    due: int | None = None  # when the channel's response clock runs out (None: no clock running)
 
 
 def to_display(row: TicketRow) -> DisplayRow:
@@ -46,7 +49,18 @@ def to_display(row: TicketRow) -> DisplayRow:
         status=row.status,
         unread=row.unread,
         sort_key=row.sort_key,
+        due=response_due(row),
     )
+
+
+def response_due(row: TicketRow) -> int | None:
+    """The deadline of the channel's preset clock, or None (answered, resolved, paused)."""
+    policy = PRESETS.get(row.channel)
+    if policy is None or row.awaiting_since is None or row.status == "resolved":
+        return None
+    state = clock(policy, awaiting_since=datetime.fromtimestamp(row.awaiting_since, timezone.utc),
+                  waiting_for_customer=row.status == "pending")
+    return int(state.due.timestamp()) if state.due is not None else None
 
 
 class _BlockRows:
@@ -118,4 +132,4 @@ class IdRows(_BlockRows):
 
 
 def _gone(ticket_id: int) -> DisplayRow:
-    return DisplayRow(ticket_id, "", "", "(ticket no longer exists)", "", 0, "", False, (0, ticket_id))
+    return DisplayRow(ticket_id, "", "", "(ticket no longer exists)", "", 0, "", False, (0, ticket_id), None)

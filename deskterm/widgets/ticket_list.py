@@ -8,6 +8,7 @@ frame is O(visible rows) whether the store has a hundred tickets or a million.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Protocol
 
 from rich.cells import set_cell_size
@@ -20,8 +21,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm.widgets.rows import STATUS_LABELS, DisplayRow
 from deskterm.domain.format import age_label
+from deskterm.domain.sla import countdown_label
+from deskterm.widgets.rows import STATUS_LABELS, DisplayRow
 
 
 class RowProvider(Protocol):
@@ -44,24 +46,34 @@ _CHANNEL_STYLES = {
 }
 
 # Column widths (cells); the subject takes what is left.
-W_MARK, W_CHANNEL, W_CUSTOMER, W_ORDER, W_AGE, W_STATUS = 2, 10, 22, 21, 6, 9
+W_MARK, W_CHANNEL, W_CUSTOMER, W_ORDER, W_AGE, W_DUE, W_STATUS = 2, 10, 22, 21, 6, 18, 9
+TICK_SECONDS = 60  # countdowns move once a minute: only the visible lines are repainted
 
 
-def columns_for(width: int) -> tuple[int, int]:
-    """(subject width, order width) for a list `width` cells wide."""
-    order = W_ORDER if width >= 100 else 0
-    fixed = W_MARK + W_CHANNEL + W_CUSTOMER + order + W_AGE + W_STATUS + 5
-    return max(8, width - fixed), order
+def columns_for(width: int) -> tuple[int, int, int]:
+    """(subject, order, due) widths for a list `width` cells wide; narrow lists keep the subject."""
+    order = W_ORDER if width >= 120 else 0
+    due = W_DUE if width >= 96 else 0
+    fixed = W_MARK + W_CHANNEL + W_CUSTOMER + order + W_AGE + due + W_STATUS + 4 + (order > 0) + (due > 0)
+    return max(8, width - fixed), order, due
 
 
 def header_text(width: int) -> str:
-    subject, order = columns_for(width)
+    subject, order, due = columns_for(width)
     parts = [" " * W_MARK, set_cell_size("Kanal", W_CHANNEL), set_cell_size("Kunde", W_CUSTOMER),
              set_cell_size("Betreff", subject)]
     if order:
         parts.append(set_cell_size("Bestellung", order))
-    parts += [set_cell_size("Alter", W_AGE), set_cell_size("Status", W_STATUS)]
+    parts.append(set_cell_size("Alter", W_AGE))
+    if due:
+        parts.append(set_cell_size("Antwort fällig", due))
+    parts.append(set_cell_size("Status", W_STATUS))
     return " ".join(parts)
+
+
+_DUE_OVERDUE = Style(color="#e5484d", bold=True)
+_DUE_SOON = Style(color="#ffc53d")
+_DUE_OK = Style(color="#46a758")
 
 
 class TicketList(ScrollView, can_focus=True):
@@ -124,6 +136,17 @@ class TicketList(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self._resize_virtual()
+        self.set_interval(TICK_SECONDS, self.refresh)
+
+    @staticmethod
+    def _due_segment(row: DisplayRow, now: float, base: Style, dim: Style) -> Segment:
+        """'3h 12m' (green), under 4 h (amber), 'überfällig 1h 05m' (red); '–' without a clock."""
+        if row.due is None:
+            return Segment(set_cell_size("–", W_DUE) + " ", dim)
+        left = row.due - now
+        label = countdown_label(datetime.fromtimestamp(row.due, timezone.utc), datetime.fromtimestamp(now, timezone.utc))
+        colour = _DUE_OVERDUE if left < 0 else (_DUE_SOON if left < 4 * 3600 else _DUE_OK)
+        return Segment(set_cell_size(label, W_DUE) + " ", base + colour)
 
     def on_resize(self) -> None:
         self._resize_virtual()
@@ -154,7 +177,7 @@ class TicketList(ScrollView, can_focus=True):
         if selected:
             base = base + self.get_component_rich_style("ticket-list--cursor")
         dim = base + self.get_component_rich_style("ticket-list--dim")
-        subject_w, order_w = columns_for(width)
+        subject_w, order_w, due_w = columns_for(width)
         channel_style = base + _CHANNEL_STYLES.get(row.channel, Style())
         segments = [
             Segment("● " if row.unread else "  ", base),
@@ -164,7 +187,10 @@ class TicketList(ScrollView, can_focus=True):
         ]
         if order_w:
             segments.append(Segment(set_cell_size(row.order_ref, order_w) + " ", dim))
-        segments.append(Segment(set_cell_size(age_label(self.clock() - row.last_message_at), W_AGE) + " ", dim))
+        now = self.clock()
+        segments.append(Segment(set_cell_size(age_label(now - row.last_message_at), W_AGE) + " ", dim))
+        if due_w:
+            segments.append(self._due_segment(row, now, base, dim))
         segments.append(Segment(set_cell_size(STATUS_LABELS.get(row.status, row.status), W_STATUS), dim))
         used = sum(segment.cell_length for segment in segments)  # cells, not characters: emoji are wide
         if used < width:
