@@ -303,3 +303,48 @@ def test_commercial_letters_are_kept_out_of_search_when_the_seller_enables_the_c
         with store.transaction() as conn:
             run_retention(conn, plan_retention(conn, expiry, policy), now=expiry, actor="admin")
         assert store.conn.execute("SELECT count(*) FROM held_messages").fetchone()[0] == 0
+
+
+def test_mail_data_of_an_erased_customer_is_gone_too(isolated_home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Mail adds places where a person's data sits: conversation keys (addresses, relay
+    aliases), server locations, raw outbox bytes, drafts, tags. The erasure reaches them all."""
+    import mailbox
+
+    from deskterm.accounts import add_mail_account
+    from deskterm.model import MailLocation
+    from deskterm.sources.mail.records import mail_record
+    from deskterm.sources.mail.settings import MailAccountSettings, ServerSettings
+    from deskterm.store.replies import queue_reply, save_draft
+
+    marker = CANARY.lower()
+    path = isolated_home.store_path("mailshop")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(str(tmp_path / "Mail"), create=True)
+    settings = MailAccountSettings(None, ServerSettings("127.0.0.1", 9, "plain", "", "", allow_plaintext=True),
+                                   ("service@shop.example.test",), maildir=str(tmp_path / "Mail"))
+    raw = (f"From: Erika {CANARY} <{marker}@example.org>\r\nTo: service@shop.example.test\r\n"
+           f"Subject: Frage von {CANARY}\r\nMessage-ID: <{marker}-1@example.org>\r\n"
+           "Date: Fri, 04 Dec 2026 09:00:00 +0000\r\n\r\nMein Name ist " + CANARY + ".\r\n").encode()
+    with Store.open(path) as store:
+        account = add_mail_account(store, "mail", "Shop", settings, imap_password="", test_connection=False)
+        record = mail_record(raw, own_addresses=("service@shop.example.test",), location=MailLocation("INBOX", 0, 1))
+        apply_batch(store, account, None, Batch(cursor=None, mails=[record]), now=NOW)
+        ticket = store.conn.execute("SELECT id FROM tickets").fetchone()[0]
+        queue_reply(store, ticket, f"Guten Tag {CANARY}", now=NOW, set_status="pending", tags=("canary",))
+        with store.transaction() as conn:
+            save_draft(conn, ticket, "note", f"Notiz zu {CANARY}", now=NOW)
+            conn.execute("INSERT INTO ticket_tags(ticket_id, tag) VALUES (?, ?)", (ticket, marker))
+        assert store.conn.execute("SELECT count(*) FROM mail_keys WHERE key LIKE ?", (f"%{marker}%",)).fetchone()[0]
+        assert _scan(path.parent), "the marker must be on disk before the erasure"
+        customer = store.conn.execute("SELECT customer_id FROM tickets").fetchone()[0]
+        with store.transaction() as conn:
+            erase_person(conn, plan_erasure(store.conn, customer), now=NOW, actor="admin")
+        scrub_files(store.conn)
+        for table in ("mail_keys", "mail_locations", "outbox", "drafts", "ticket_tags", "messages", "tickets"):
+            assert store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+        assert _scan(path.parent) == []
+        # The mail is still on the server: the next sync must not bring it back.
+        apply_batch(store, account, None, Batch(cursor=None, mails=[record]), now=NOW + 60)
+        assert store.conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+        scrub_files(store.conn)
+        assert _scan(path.parent) == []
