@@ -101,6 +101,9 @@ class DesktermApp(App[None]):
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
         self.agent_name = config.ui.agent or getpass.getuser()
         self._stop_push = threading.Event()
+        from deskterm.domain.sla import configure
+
+        configure(config.sla.state, config.sla.channels)  # validated when the config was loaded
 
     # -- start-up ----------------------------------------------------------------------
 

@@ -56,6 +56,16 @@ language = "de"
 # A different signature per account (by account key, see 'deskterm accounts list'):
 # [reply.signatures]
 # amazon-de = "Ihr Lindenhof-Team auf Amazon"
+
+[sla]
+# Response clocks per channel (presets: Amazon 24 h incl. weekends, Kaufland 48 working
+# hours, eBay 3 working days, ...). The federal state decides state holidays (BY, BE, NW ...).
+# state = "BY"
+# [sla.email]
+# hours = 8
+# opening = "09:00-17:00"     # count only within opening hours on working days
+# [sla.kaufland]
+# pause_when_waiting = false
 """
 
 
@@ -103,12 +113,19 @@ class ReplyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaConfig:
+    state: str = ""  # federal state for state holidays (BY, BE, NW ...); "" = national holidays only
+    channels: dict[str, dict[str, object]] = field(default_factory=dict)  # [sla.<channel>] overrides
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     default_profile: str | None = None
     ui: UiConfig = field(default_factory=UiConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     gdpr: GdprConfig = field(default_factory=GdprConfig)
     reply: ReplyConfig = field(default_factory=ReplyConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
     path: Path | None = None
 
     @property
@@ -127,6 +144,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "sync": {"interval_seconds": int},
     "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int, "commercial_letter_years": int},
     "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str, "signatures": dict},
+    "sla": {"state": str},
 }
 
 
@@ -148,6 +166,9 @@ def load_config(path: Path) -> Config:
         if isinstance(value, dict):
             if key not in _SCHEMA or key == "":
                 raise ConfigError(path, _line_of(text, key, table=True), key, "unknown section")
+            if key == "sla":
+                _check_sla(path, text, value)
+                continue
             _check_table(path, text, key, value)
             for name, inner in value.items():
                 if isinstance(inner, dict) and not all(isinstance(v, str) for v in inner.values()):
@@ -172,8 +193,30 @@ def load_config(path: Path) -> Config:
         sync=SyncConfig(**data.get("sync", {})),
         gdpr=GdprConfig(**data.get("gdpr", {})),
         reply=ReplyConfig(**data.get("reply", {})),
+        sla=SlaConfig(str(data.get("sla", {}).get("state", "")),
+                      {k: v for k, v in data.get("sla", {}).items() if isinstance(v, dict)}),
         path=path,
     )
+
+
+def _check_sla(path: Path, text: str, table: dict[str, object]) -> None:
+    """[sla] state = "BY" and [sla.<channel>] tables, checked by the SLA engine itself."""
+    from deskterm.domain.sla import configure
+
+    state = table.get("state", "")
+    if not isinstance(state, str):
+        raise ConfigError(path, _line_of(text, "state"), "sla.state", "must be a string such as \"BY\"")
+    channels = {k: v for k, v in table.items() if isinstance(v, dict)}
+    others = [k for k, v in table.items() if not isinstance(v, dict) and k != "state"]
+    if others:
+        raise ConfigError(path, _line_of(text, others[0]), f"sla.{others[0]}", "unknown setting")
+    try:
+        configure(state, channels)
+    except ValueError as exc:
+        key = str(exc).split(":", 1)[0]
+        raise ConfigError(path, _line_of(text, key.rsplit(".", 1)[-1]), key, str(exc).split(": ", 1)[-1]) from None
+    finally:
+        configure()  # validation only: the app applies the config when it starts
 
 
 def _check_table(path: Path, text: str, table: str, values: dict[str, object]) -> None:

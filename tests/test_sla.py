@@ -128,3 +128,31 @@ def test_inbox_rows_carry_the_deadline_of_their_channel() -> None:
     assert response_due(TicketRow(1, "email", "Anna", "Frage", "", start, "pending", True, 1, start)) is None
     assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "resolved", False, 1, start)) is None
     assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "open", False, 1, None)) is None
+
+
+def test_policies_come_from_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from deskterm.config import ConfigError, load_config
+    from deskterm.domain.sla import configure, policy_for
+
+    path = tmp_path / "config.toml"
+    path.write_text('[sla]\nstate = "BY"\n[sla.email]\nhours = 8\nopening = "09:00-17:00"\n', encoding="utf-8")
+    config = load_config(path)
+    try:
+        configure(config.sla.state, config.sla.channels)
+        email, kaufland = policy_for("email"), policy_for("kaufland")
+        assert email is not None and kaufland is not None
+        assert (email.hours, email.opening, email.state) == (8.0, (time(9), time(17)), "BY")
+        assert kaufland.state == "BY" and kaufland.hours == 48
+        monday = berlin(2026, 1, 5, 9, 0)  # 6 January is a holiday in Bavaria
+        assert due_at(monday, kaufland).astimezone(BERLIN) == berlin(2026, 1, 8, 9, 0)
+    finally:
+        configure()
+    assert policy_for("email") == PRESETS["email"]
+    for bad, message in (('[sla.email]\nopening = "neun bis fünf"\n', "09:00-17:00"),
+                         ('[sla.email]\nhours = "acht"\n', "not a valid setting"),
+                         ('[sla.fax]\nhours = 8\n', "unknown channel")):
+        path.write_text(bad, encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

@@ -55,6 +55,49 @@ PRESETS: dict[str, SlaPolicy] = {
 HOLIDAY_FILE = Path(__file__).parent / "data" / "holidays_de.json"
 
 
+_active: dict[str, SlaPolicy] = dict(PRESETS)
+
+
+def configure(state: str = "", overrides: dict[str, dict[str, object]] | None = None) -> dict[str, SlaPolicy]:
+    """Set the policies this process uses: the presets, the shop's federal state, and per
+    channel overrides from config (`hours`, `working_days_only`, `opening` "09:00-17:00",
+    `pause_when_waiting`). Raises ValueError with one line for a bad value."""
+    policies: dict[str, SlaPolicy] = {}
+    for channel, preset in PRESETS.items():
+        policy = preset.with_overrides(state=state) if state else preset
+        for key, value in (overrides or {}).get(channel, {}).items():
+            policy = _override(policy, channel, key, value)
+        policies[channel] = policy
+    unknown = sorted(set(overrides or {}) - set(PRESETS))
+    if unknown:
+        raise ValueError(f"sla.{unknown[0]}: unknown channel (known: {', '.join(sorted(PRESETS))})")
+    _active.clear()
+    _active.update(policies)
+    return policies
+
+
+def _override(policy: SlaPolicy, channel: str, key: str, value: object) -> SlaPolicy:
+    where = f"sla.{channel}.{key}"
+    if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 24 * 60:
+        return policy.with_overrides(hours=float(value), name=f"{policy.name.split(':')[0]}: {value:g} h (eigene Vorgabe)")
+    if key in ("working_days_only", "pause_when_waiting") and isinstance(value, bool):
+        return policy.with_overrides(**{key: value})
+    if key == "opening" and isinstance(value, str):
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in value.split("-", 1))
+        except ValueError:
+            raise ValueError(f"{where}: write opening hours as \"09:00-17:00\"") from None
+        if end <= start:
+            raise ValueError(f"{where}: the end must be after the start")
+        return policy.with_overrides(opening=(start, end), working_days_only=True)
+    raise ValueError(f"{where}: not a valid setting ({value!r})")
+
+
+def policy_for(channel: str) -> SlaPolicy | None:
+    """The policy in force for a channel (presets unless configure() changed them)."""
+    return _active.get(channel)
+
+
 @lru_cache(maxsize=1)
 def _holiday_table() -> dict[str, Any]:
     return dict(json.loads(HOLIDAY_FILE.read_text(encoding="utf-8")))

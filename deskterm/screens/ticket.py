@@ -163,14 +163,14 @@ class TicketScreen(Screen[None]):
         return Content.assemble(*parts)
 
     def _clock(self) -> list[tuple[str, str]]:
-        """The response clock of this ticket's channel (presets; config overrides come with triage)."""
+        """The response clock of this ticket's channel (presets, adjusted by config [sla])."""
         from datetime import datetime, timezone
 
-        from deskterm.domain.sla import PRESETS, clock, countdown_label
+        from deskterm.domain.sla import clock, countdown_label, policy_for
 
         row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed FROM tickets "
                                       "WHERE id = ?", (self.ticket_id,)).fetchone()
-        policy = PRESETS.get(row[0]) if row else None
+        policy = policy_for(row[0]) if row else None
         if row is None or policy is None:
             return []
         since = datetime.fromtimestamp(row[2], timezone.utc) if row[2] else None

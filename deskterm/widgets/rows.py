@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from deskterm.domain.sanitize import clean_line
 from deskterm.domain.format import channel_label
-from deskterm.domain.sla import PRESETS, clock
+from deskterm.domain.sla import clock, policy_for
 from deskterm.store.inbox import TicketRow, count_tickets, ticket_window, ticket_window_after, tickets_by_ids
 
 BLOCK = 64
@@ -55,7 +55,7 @@ def to_display(row: TicketRow) -> DisplayRow:
 
 def response_due(row: TicketRow) -> int | None:
     """The deadline of the channel's preset clock, or None (answered, resolved, paused)."""
-    policy = PRESETS.get(row.channel)
+    policy = policy_for(row.channel)
     if policy is None or row.awaiting_since is None or row.status == "resolved":
         return None
     state = clock(policy, awaiting_since=datetime.fromtimestamp(row.awaiting_since, timezone.utc),
