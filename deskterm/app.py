@@ -125,7 +125,20 @@ class DesktermApp(App[None]):
         self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
         if self._has_push_accounts():
             self.push_worker(self.store.path, self._stop_push)
+        from deskterm.store.awaiting import due_is_current
+
+        if not due_is_current(self.store.conn):
+            self.recompute_due_worker(self.store.path)
         self.set_interval(2.0, self.poll_outbox)
+
+    @work(thread=True, exclusive=True, group="sla", exit_on_error=False)
+    def recompute_due_worker(self, store_path: Path) -> None:
+        """The SLA settings changed since the deadlines were stored: compute them again."""
+        from deskterm.store.awaiting import recompute_due
+
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            recompute_due(conn)
+        self.call_from_thread(self.poll_store)
 
     def _has_push_accounts(self) -> bool:
         """IMAP accounts can push (IDLE); a profile without any needs no listening worker."""

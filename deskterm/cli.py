@@ -410,6 +410,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"deskterm: cannot write the log file {where.log_file}: {exc}", file=sys.stderr)
     try:
         config = load_config(where.config_file)
+        from deskterm.domain.sla import configure
+
+        configure(config.sla.state, config.sla.channels)  # deadlines stored by sync follow the config
         return COMMANDS[args.command](args, where, config)
     except (CliError, ConfigError, StoreError, InvalidProfileName) as exc:
         print(f"deskterm: {exc}", file=sys.stderr)

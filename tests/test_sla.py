@@ -116,18 +116,15 @@ def test_years_outside_the_table_come_from_the_library() -> None:
     assert is_working_day(date(2050, 10, 4))
 
 
-def test_inbox_rows_carry_the_deadline_of_their_channel() -> None:
-    from deskterm.store.inbox import TicketRow
-    from deskterm.widgets.rows import response_due
+def test_stored_deadlines_follow_the_channel_and_the_status() -> None:
+    from deskterm.store.awaiting import due_for
 
     start = int(berlin(2026, 12, 4, 18, 0).timestamp())
-    row = TicketRow(1, "amazon", "Anna", "Frage", "", start, "open", True, 1, start)
-    assert response_due(row) == start + 24 * 3600
-    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "pending", True, 1, start)) == \
-        start + 24 * 3600  # Amazon's clock does not pause while waiting for the customer
-    assert response_due(TicketRow(1, "email", "Anna", "Frage", "", start, "pending", True, 1, start)) is None
-    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "resolved", False, 1, start)) is None
-    assert response_due(TicketRow(1, "amazon", "Anna", "Frage", "", start, "open", False, 1, None)) is None
+    assert due_for("amazon", "open", start) == start + 24 * 3600
+    assert due_for("amazon", "pending", start) == start + 24 * 3600  # Amazon's clock runs while waiting
+    assert due_for("email", "pending", start) is None  # paused
+    assert due_for("amazon", "resolved", start) is None
+    assert due_for("amazon", "open", None) is None
 
 
 def test_policies_come_from_config(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -156,3 +153,44 @@ def test_policies_come_from_config(tmp_path) -> None:  # type: ignore[no-untyped
         path.write_text(bad, encoding="utf-8")
         with pytest.raises(ConfigError, match=message):
             load_config(path)
+
+
+async def test_the_due_view_lists_running_clocks_soonest_first(demo_store, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_app import _app, wait_for
+
+    app = _app(demo_store, isolated_home)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.inbox is not None and app.inbox.ticket_list.rows.total > 0)
+        everything = app.inbox.ticket_list.rows.total
+        title = app.inbox.query_one("#inbox-title").render().plain
+        assert "überfällig" in title and "(f)" in title
+        await pilot.press("f")
+        rows = app.inbox.ticket_list.rows
+        assert 0 < rows.total < everything
+        dues = [rows.get(i).due for i in range(rows.total)]
+        assert all(d is not None for d in dues) and dues == sorted(dues)
+        assert "laufender Frist" in app.inbox.query_one("#inbox-title").render().plain
+        await pilot.press("f")
+        assert app.inbox.ticket_list.rows.total == everything
+
+
+def test_a_changed_policy_recomputes_the_stored_deadlines(demo_store) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.domain.sla import configure
+    from deskterm.store.awaiting import due_is_current, recompute_due
+    from deskterm.store.db import Store
+
+    with Store.open(demo_store, create=False) as store:
+        assert due_is_current(store.conn)
+        before = dict(store.conn.execute("SELECT id, sla_due_at FROM tickets WHERE channel = 'amazon' "
+                                         "AND sla_due_at IS NOT NULL"))
+        try:
+            configure("", {"amazon": {"hours": 12}})
+            assert not due_is_current(store.conn)
+            with store.transaction() as conn:
+                assert recompute_due(conn) >= len(before) > 0
+            after = dict(store.conn.execute("SELECT id, sla_due_at FROM tickets WHERE channel = 'amazon' "
+                                            "AND sla_due_at IS NOT NULL"))
+            assert {i: before[i] - after[i] for i in before} == {i: 12 * 3600 for i in before}
+            assert due_is_current(store.conn)
+        finally:
+            configure()

@@ -93,6 +93,11 @@ def _override(policy: SlaPolicy, channel: str, key: str, value: object) -> SlaPo
     raise ValueError(f"{where}: not a valid setting ({value!r})")
 
 
+def signature() -> str:
+    """A fingerprint of the policies in force (stored deadlines are recomputed when it changes)."""
+    return repr(sorted((channel, policy) for channel, policy in _active.items()))
+
+
 def policy_for(channel: str) -> SlaPolicy | None:
     """The policy in force for a channel (presets unless configure() changed them)."""
     return _active.get(channel)

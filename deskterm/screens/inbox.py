@@ -19,9 +19,9 @@ from deskterm.domain.sanitize import clean_line
 from deskterm.domain.format import channel_label
 from deskterm.store.db import Store
 from deskterm.store.gdpr_register import reminders
-from deskterm.store.inbox import channel_counts
+from deskterm.store.inbox import channel_counts, due_counts
 from deskterm.store.search import QueryError, search_tickets
-from deskterm.widgets.rows import IdRows, InboxRows
+from deskterm.widgets.rows import DueRows, IdRows, InboxRows
 from deskterm.widgets.status_bar import SyncStatusBar
 from deskterm.widgets.ticket_list import TicketList, header_text
 
@@ -60,6 +60,7 @@ class InboxScreen(Screen[None]):
         Binding("slash", "search", "Suche", id="inbox.search"),
         Binding("escape", "clear_search", "Alle Tickets", show=False),
         Binding("o", "toggle_open", "Nur offene", id="inbox.open_only"),
+        Binding("f", "toggle_due", "Nach Frist", id="inbox.due"),
         Binding("s", "app.sync", "Sync", id="inbox.sync"),
         Binding("D", "app.gdpr", "DSGVO", id="inbox.gdpr"),
         Binding("A", "app.accounts", "Konten", id="inbox.accounts"),
@@ -85,9 +86,10 @@ class InboxScreen(Screen[None]):
         self.profile = profile
         self.clock = clock
         self.status_filter: str | None = None
+        self.due_view = False
         self.search_query: str | None = None
         self.search_more = False
-        self.all_rows = InboxRows(store.conn)
+        self.all_rows: InboxRows | DueRows = InboxRows(store.conn)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="inbox-title", markup=False)
@@ -122,10 +124,19 @@ class InboxScreen(Screen[None]):
             parts.append(f"Suche „{clean_line(self.search_query, max_chars=60)}“: {total}{more} Tickets "
                          "(neueste zuerst, Esc zeigt alle)")
         else:
-            label = "offene Tickets" if self.status_filter == "open" else "Tickets"
+            label = ("Tickets mit laufender Frist (früheste zuerst)" if self.due_view else
+                     "offene Tickets" if self.status_filter == "open" else "Tickets")
             counts = channel_counts(self.store.conn)
             per_channel = "  ".join(f"{channel_label(k)} {v}" for k, v in sorted(counts.items()))
             parts.append(f"{total} {label}")
+            overdue, soon = due_counts(self.store.conn, int(self.clock()))
+            if overdue or soon:
+                parts.append(("   Antworten: ", "bold"))
+                if overdue:
+                    parts.append((f"{overdue} überfällig", "bold #e5484d"))
+                if soon:
+                    parts.append(((" · " if overdue else "") + f"{soon} fällig < 4 h", "#ffc53d"))
+                parts.append((" (f)", "#8b8d98"))
             # Deadlines first: they must stay visible when the line is cut.
             due_soon, overdue, flags = reminders(self.store.conn, int(self.clock()))
             if due_soon or overdue or flags:
@@ -144,8 +155,18 @@ class InboxScreen(Screen[None]):
 
     # -- views -------------------------------------------------------------------------
 
+    def action_toggle_due(self) -> None:
+        """Tickets waiting for an answer, by deadline (overdue first); again: back to all."""
+        self.due_view = not self.due_view
+        self.search_query = None
+        self.all_rows = DueRows(self.store.conn) if self.due_view else InboxRows(self.store.conn,
+                                                                                 status=self.status_filter)
+        self.ticket_list.set_rows(self.all_rows)
+        self.update_title()
+
     def action_toggle_open(self) -> None:
         self.status_filter = None if self.status_filter == "open" else "open"
+        self.due_view = False
         self.search_query = None
         self.all_rows = InboxRows(self.store.conn, status=self.status_filter)
         self.ticket_list.set_rows(self.all_rows)

@@ -10,7 +10,8 @@ import sqlite3
 from dataclasses import dataclass
 
 _ROW_COLUMNS = (
-    "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count, awaiting_since"
+    "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count, awaiting_since, "
+    "sla_due_at"
 )
 
 
@@ -28,6 +29,7 @@ class TicketRow:
     unread: bool
     message_count: int
     awaiting_since: int | None = None  # first unanswered customer message: the response clock's start
+    sla_due_at: int | None = None  # when that clock runs out (NULL: answered, resolved or paused)
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -60,7 +62,7 @@ class TicketDetail:
 
 def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
     return TicketRow(values[0], values[1], values[2], values[3], values[4], values[5], values[6], bool(values[7]),
-                     values[8], values[9])
+                     values[8], values[9], values[10])
 
 
 def _status_clause(status: str | None) -> tuple[str, tuple[object, ...]]:
@@ -129,7 +131,7 @@ def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | No
     ).fetchone()
     if row is None:
         return None
-    return TicketDetail(_row(row[:10]), row[10], row[11])
+    return TicketDetail(_row(row[:11]), row[11], row[12])
 
 
 def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:
@@ -161,3 +163,32 @@ def channel_counts(conn: sqlite3.Connection, status: str = "open") -> dict[str, 
 def ticket_tags(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
     return [r[0] for r in conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ? ORDER BY tag LIMIT 20",
                                        (ticket_id,))]
+
+
+# -- the "due" view: running clocks, soonest deadline first (partial index tickets_due) ----
+
+
+def count_due(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL").fetchone()[0])
+
+
+def due_counts(conn: sqlite3.Connection, now: int, soon_seconds: int = 4 * 3600) -> tuple[int, int]:
+    """(overdue, due within `soon_seconds`): two range counts on the index."""
+    overdue = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL AND sla_due_at < ?",
+                           (now,)).fetchone()[0]
+    soon = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL AND sla_due_at >= ? "
+                        "AND sla_due_at < ?", (now, now + soon_seconds)).fetchone()[0]
+    return int(overdue), int(soon)
+
+
+def due_window(conn: sqlite3.Connection, offset: int, limit: int) -> list[TicketRow]:
+    return [_row(r) for r in conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL ORDER BY sla_due_at, id LIMIT ? OFFSET ?",
+        (limit, max(0, offset)))]
+
+
+def due_window_after(conn: sqlite3.Connection, key: tuple[int, int], limit: int) -> list[TicketRow]:
+    """Keyset page after the row with (sla_due_at, id) = `key`."""
+    return [_row(r) for r in conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL AND (sla_due_at, id) > (?, ?) "
+        "ORDER BY sla_due_at, id LIMIT ?", (key[0], key[1], limit))]

@@ -503,5 +503,15 @@ _V8 = """
 CREATE INDEX outbox_copy_due ON outbox(id) WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8)
+# v9: the deadline of each running response clock, stored and indexed so the inbox can sort
+# by it and count what is overdue (store/awaiting.py keeps it; computed here for old rows).
+def _v9(conn: sqlite3.Connection) -> None:
+    from deskterm.store.awaiting import recompute_due
+
+    conn.execute("ALTER TABLE tickets ADD COLUMN sla_due_at INTEGER")
+    conn.execute("CREATE INDEX tickets_due ON tickets(sla_due_at, id) WHERE sla_due_at IS NOT NULL")
+    recompute_due(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9)
 SCHEMA_VERSION = len(MIGRATIONS)

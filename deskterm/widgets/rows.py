@@ -10,12 +10,19 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from deskterm.domain.sanitize import clean_line
 from deskterm.domain.format import channel_label
-from deskterm.domain.sla import clock, policy_for
-from deskterm.store.inbox import TicketRow, count_tickets, ticket_window, ticket_window_after, tickets_by_ids
+from deskterm.store.inbox import (
+    TicketRow,
+    count_due,
+    count_tickets,
+    due_window,
+    due_window_after,
+    ticket_window,
+    ticket_window_after,
+    tickets_by_ids,
+)
 
 BLOCK = 64
 MAX_BLOCKS = 48
@@ -49,18 +56,8 @@ def to_display(row: TicketRow) -> DisplayRow:
         status=row.status,
         unread=row.unread,
         sort_key=row.sort_key,
-        due=response_due(row),
+        due=row.sla_due_at,
     )
-
-
-def response_due(row: TicketRow) -> int | None:
-    """The deadline of the channel's preset clock, or None (answered, resolved, paused)."""
-    policy = policy_for(row.channel)
-    if policy is None or row.awaiting_since is None or row.status == "resolved":
-        return None
-    state = clock(policy, awaiting_since=datetime.fromtimestamp(row.awaiting_since, timezone.utc),
-                  waiting_for_customer=row.status == "pending")
-    return int(state.due.timestamp()) if state.due is not None else None
 
 
 class _BlockRows:
@@ -110,6 +107,27 @@ class InboxRows(_BlockRows):
             rows = ticket_window_after(self.conn, previous[-1].sort_key, BLOCK, status=self.status)
         else:
             rows = ticket_window(self.conn, number * BLOCK, BLOCK, total=self.total, status=self.status)
+        return [to_display(r) for r in rows]
+
+
+class DueRows(_BlockRows):
+    """Tickets whose response clock runs, the soonest (or most overdue) deadline first."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.conn = conn
+        self.total = count_due(conn)
+
+    def reload(self) -> None:
+        self._blocks.clear()
+        self.total = count_due(self.conn)
+
+    def _load_block(self, number: int) -> list[DisplayRow]:
+        previous = self._blocks.get(number - 1)
+        if previous and len(previous) == BLOCK and previous[-1].due is not None:
+            rows = due_window_after(self.conn, (previous[-1].due, previous[-1].id), BLOCK)
+        else:
+            rows = due_window(self.conn, number * BLOCK, BLOCK)
         return [to_display(r) for r in rows]
 
 
