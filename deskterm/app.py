@@ -43,6 +43,21 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 
 
+def known_binding_ids() -> set[str]:
+    """Every binding id of the app's screens and widgets (what [keymap] may remap)."""
+    from deskterm.screens.accounts import AccountsScreen
+    from deskterm.screens.compose import ComposeScreen
+    from deskterm.screens.gdpr import GdprScreen
+    from deskterm.screens.outbox import OutboxScreen
+    from deskterm.screens.timeline import TimelineScreen
+    from deskterm.widgets.thread_view import ThreadView
+    from deskterm.widgets.ticket_list import TicketList
+
+    classes = (InboxScreen, TicketScreen, WelcomeScreen, HelpScreen, GdprScreen, AccountsScreen, ComposeScreen,
+               OutboxScreen, TimelineScreen, TicketList, ThreadView, DesktermApp)
+    return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+
+
 class SyncProgress(Message):
     """Posted from the sync worker thread for every engine event."""
 
@@ -104,10 +119,16 @@ class DesktermApp(App[None]):
         from deskterm.domain.sla import configure
 
         configure(config.sla.state, config.sla.channels)  # validated when the config was loaded
+        if config.keymap:
+            self.set_keymap(config.keymap)
 
     # -- start-up ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        if unknown:
+            self.notify(f"Tastenbelegung: unbekannte Aktion {clean_line(unknown[0])} (siehe ?)", severity="warning",
+                        markup=False)
         if self.store is None:
             self.push_screen(WelcomeScreen(self.setup_text))
             return

@@ -57,6 +57,11 @@ language = "de"
 # [reply.signatures]
 # amazon-de = "Ihr Lindenhof-Team auf Amazon"
 
+[keymap]
+# Any key by its binding id ('?' lists keys; the command palette shows every action), e.g.
+# "inbox.due" = "F"
+# "ticket.reply" = "ctrl+r"
+
 [sla]
 # Response clocks per channel (presets: Amazon 24 h incl. weekends, Kaufland 48 working
 # hours, eBay 3 working days, ...). The federal state decides state holidays (BY, BE, NW ...).
@@ -126,6 +131,7 @@ class Config:
     gdpr: GdprConfig = field(default_factory=GdprConfig)
     reply: ReplyConfig = field(default_factory=ReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "inbox.due" = "F"
     path: Path | None = None
 
     @property
@@ -145,6 +151,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "gdpr": {"invoice_retention_years": int, "ticket_retention_years": int, "commercial_letter_years": int},
     "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str, "signatures": dict},
     "sla": {"state": str},
+    "keymap": {},
 }
 
 
@@ -168,6 +175,9 @@ def load_config(path: Path) -> Config:
                 raise ConfigError(path, _line_of(text, key, table=True), key, "unknown section")
             if key == "sla":
                 _check_sla(path, text, value)
+                continue
+            if key == "keymap":
+                _check_keymap(path, text, value)
                 continue
             _check_table(path, text, key, value)
             for name, inner in value.items():
@@ -193,10 +203,20 @@ def load_config(path: Path) -> Config:
         sync=SyncConfig(**data.get("sync", {})),
         gdpr=GdprConfig(**data.get("gdpr", {})),
         reply=ReplyConfig(**data.get("reply", {})),
+        keymap=dict(data.get("keymap", {})),
         sla=SlaConfig(str(data.get("sla", {}).get("state", "")),
                       {k: v for k, v in data.get("sla", {}).items() if isinstance(v, dict)}),
         path=path,
     )
+
+
+def _check_keymap(path: Path, text: str, table: dict[str, object]) -> None:
+    """[keymap] "binding.id" = "keys": keys are strings like "F" or "ctrl+d,f5". Unknown ids
+    are reported by the app, which knows its bindings."""
+    for binding_id, keys in table.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise ConfigError(path, _line_of(text, binding_id), f"keymap.{binding_id}",
+                              "must be keys as a string, e.g. \"F\" or \"ctrl+d\"")
 
 
 def _check_sla(path: Path, text: str, table: dict[str, object]) -> None:

@@ -196,3 +196,22 @@ async def test_every_key_bound_action_is_in_the_command_palette(demo_store: Path
         panel.callback()
         await pilot.pause()
         assert app.screen.query_one("#order-panel").display != shown
+
+
+async def test_a_remapped_key_works_and_an_unknown_id_is_reported(demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.config import load_config
+
+    path = isolated_home.config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keymap]\n"inbox.due" = "F"\n"inbox.nonsense" = "x"\n', encoding="utf-8")
+    config = load_config(path)
+    app = build_app(store=Store.open(demo_store, create=False), profile="test", config=config, where=isolated_home,
+                    clock=lambda: FROZEN_NOW)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.inbox is not None and app.inbox.ticket_list.rows.total > 0)
+        everything = app.inbox.ticket_list.rows.total
+        await pilot.press("f")  # the default key no longer switches the view
+        assert app.inbox.ticket_list.rows.total == everything
+        await pilot.press("F")
+        assert app.inbox.due_view and app.inbox.ticket_list.rows.total < everything
+        assert any("unbekannte Aktion inbox.nonsense" in str(n.message) for n in app._notifications)
