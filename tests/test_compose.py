@@ -257,3 +257,30 @@ def test_the_external_editor_edits_the_draft(tmp_path: Path) -> None:
     failing.chmod(0o755)
     with pytest.raises(subprocess.CalledProcessError):
         edit_in_editor("x", [str(failing)])
+
+
+def test_a_draft_and_tags_follow_when_a_late_parent_merges_two_tickets(tmp_path: Path) -> None:
+    from deskterm.store.replies import load_draft, save_draft
+
+    path = shop_store(tmp_path, 9)
+    with Store.open(path) as store:
+        account = store.conn.execute("SELECT id FROM accounts").fetchone()[0]
+        replies = [mail_record(mail(n, subject="Re: Rücksendung", message_id=f"r{n}@example.org",
+                                    in_reply_to=parent, references=f"<{parent}>"), own_addresses=(SELLER,))
+                   for n, parent in ((2, "p@example.org"), (3, "q@example.org"))]
+        apply_batch(store, account, None, Batch(cursor=None, mails=replies), now=int(time.time()))
+        first, second = [r[0] for r in store.conn.execute(
+            "SELECT ticket_id FROM messages WHERE external_id IN ('r2@example.org', 'r3@example.org') ORDER BY 1")]
+        assert first != second
+        with store.transaction() as conn:
+            save_draft(conn, second, "reply", "Entwurf zur zweiten Nachricht", now=1)
+            conn.execute("INSERT INTO ticket_tags(ticket_id, tag) VALUES (?, 'retoure')", (second,))
+        bridge = mail_record(mail(4, subject="Rücksendung", message_id="q@example.org", in_reply_to="p@example.org",
+                                  references="<p@example.org>"), own_addresses=(SELLER,))
+        apply_batch(store, account, None, Batch(cursor=None, mails=[bridge]), now=int(time.time()))
+        survivor = store.conn.execute("SELECT ticket_id FROM messages WHERE external_id = 'r3@example.org'").fetchone()[0]
+        assert survivor == first
+        draft = load_draft(store.conn, survivor, "reply")
+        assert draft is not None and draft.body == "Entwurf zur zweiten Nachricht"
+        assert store.conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ?", (survivor,)).fetchall() == [
+            ("retoure",)]

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 SUBJECT_WINDOW = 14 * 86_400
 SEEN = "\\Seen"
 # Tables whose rows follow a ticket when it is merged into another one.
-_TICKET_CHILDREN = ("messages", "mail_keys", "outbox", "order_link_suggestions", "gdpr_requests")
+_TICKET_CHILDREN = ("messages", "mail_keys", "outbox", "order_link_suggestions", "gdpr_requests", "drafts",
+                    "ticket_tags")
 
 
 def store_mail(writer: _BatchWriter, record: MailRecord) -> int | None:
