@@ -125,7 +125,7 @@ class DesktermApp(App[None]):
     # -- start-up ----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        unknown = sorted(set(self.config.keymap) - known_binding_ids()) if self.config.keymap else []
         if unknown:
             self.notify(f"Tastenbelegung: unbekannte Aktion {clean_line(unknown[0])} (siehe ?)", severity="warning",
                         markup=False)
