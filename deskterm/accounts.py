@@ -8,7 +8,6 @@ what to do (a plain-text store is never chosen silently).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import replace
@@ -93,9 +92,3 @@ def add_mail_account(store: Store, key: str, name: str, settings: MailAccountSet
     stored = replace(settings, imap=imap, smtp=smtp)
     return ensure_account(store, key, str(Channel.EMAIL), name, settings=stored.to_json(), now=int(time.time()))
 
-
-def account_settings(store: Store, key: str) -> tuple[int, dict[str, object]]:
-    row = store.conn.execute("SELECT id, settings FROM accounts WHERE key = ?", (key,)).fetchone()
-    if row is None:
-        raise AccountError(f"no account {key!r}")
-    return int(row[0]), json.loads(row[1] or "{}")

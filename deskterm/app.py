@@ -250,14 +250,10 @@ class DesktermApp(App[None]):
 
     def _deliver_outbox(self, store_path: Path) -> None:
         """Send due replies (in a worker thread: after a sync, or when an undo window ends)."""
-        from deskterm.sources.outbox_sender import OutboxSender
-        from deskterm.store.outbox import outbox_has_work
+        from deskterm.sources.outbox_sender import deliver_if_due
 
-        with Store.open(store_path, create=False) as store:
-            if not outbox_has_work(store.conn, int(self.clock())):
-                return
-            report = OutboxSender(store, clock=self.clock).deliver_due()
-        for error in report.failed:
+        report = deliver_if_due(store_path, clock=self.clock)
+        for error in report.failed if report else ():
             self.call_from_thread(self.notify, f"Antwort nicht gesendet: {clean_line(error)}", severity="error",
                                   markup=False)
 

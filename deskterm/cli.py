@@ -172,14 +172,10 @@ def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> in
 
 def _deliver_outbox(where: Locations, profile: str) -> None:
     """Send due replies after a sync."""
-    from deskterm.sources.outbox_sender import OutboxSender
-    from deskterm.store.outbox import outbox_has_work
+    from deskterm.sources.outbox_sender import deliver_if_due
 
-    with open_store(where, profile) as store:
-        if not outbox_has_work(store.conn, int(time.time())):
-            return
-        report = OutboxSender(store).deliver_due()
-    if report.sent or report.failed or report.retrying:
+    report = deliver_if_due(where.store_path(profile))
+    if report is not None and (report.sent or report.failed or report.retrying):
         print(f"outbox: sent {report.sent}, retrying {report.retrying}, failed {len(report.failed)}", file=sys.stderr)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from pathlib import Path
 
 import keyring
 import pytest

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from imapclient.exceptions import IMAPClientError
 
@@ -136,3 +137,13 @@ class OutboxSender:
             return
         mark_copied(self.store, row.id, now=int(self.clock()))
         report.copies += 1
+
+
+def deliver_if_due(store_path: Path, *, clock: Callable[[], float] = time.time) -> DeliveryReport | None:
+    """Open the store, and send what is due (None when nothing is: one indexed check)."""
+    from deskterm.store.outbox import outbox_has_work
+
+    with Store.open(store_path, create=False) as store:
+        if not outbox_has_work(store.conn, int(clock())):
+            return None
+        return OutboxSender(store, clock=clock).deliver_due()

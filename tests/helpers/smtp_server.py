@@ -1,12 +1,11 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that records what it receives.
 
-`reply_data` / `refuse` let a test make it answer 4xx/5xx, refuse single recipients, or
-hold the DATA reply until the test says so (to kill a sender after DATA, before 250).
+`reply_data` / `refuse` let a test make it answer 4xx/5xx or refuse single recipients;
+`on_connect` / `on_data` run at EHLO and after DATA (the crash tests kill the sender there).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -32,8 +31,6 @@ class RecordingHandler:
     received: list[Received] = field(default_factory=list)
     reply_data: str = "250 2.0.0 Ok: queued"
     refuse: dict[str, str] = field(default_factory=dict)
-    hold_data: threading.Event | None = None  # set: DATA replies; unset: DATA waits (up to 30 s)
-    data_arrived: threading.Event = field(default_factory=threading.Event)
     on_connect: Callable[[], None] | None = None  # called at EHLO (e.g. to kill the client there)
     on_data: Callable[[], None] | None = None  # called after DATA is received, before the reply
 
@@ -50,13 +47,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.data_arrived.set()
         if self.on_data is not None:
             self.on_data()
-        if self.hold_data is not None:
-            import asyncio
-
-            await asyncio.get_running_loop().run_in_executor(None, self.hold_data.wait, 30)
         if self.reply_data.startswith("250"):
             self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return self.reply_data
@@ -73,6 +65,4 @@ class SmtpServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.handler.hold_data is not None:
-            self.handler.hold_data.set()
         self.controller.stop()

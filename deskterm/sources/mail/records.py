@@ -24,7 +24,7 @@ from deskterm.model import (
 )
 from deskterm.sources.mail.parse import ParsedMail, parse_message
 from deskterm.sources.mail.relay import understand_relay
-from deskterm.sources.mail.threading import _REPLY, normalize_subject
+from deskterm.sources.mail.threading import claims_reply, normalize_subject
 
 PARTIAL_NOTE = ("Diese Nachricht ist {size} groß und wurde nicht automatisch geladen. "
                 "Laden: deskterm mail fetch {message}")
@@ -85,7 +85,7 @@ def record_from_parsed(parsed: ParsedMail, *, raw_sha256: str, own_addresses: Co
     return MailRecord(
         message=message, ticket=ticket, customer=customer, thread_keys=tuple(dict.fromkeys(keys)),
         raw_sha256=raw_sha256, subject_key=normalize_subject(parsed.subject),
-        claims_reply=_REPLY.match(parsed.subject or "") is not None, location=location, flags=flags,
+        claims_reply=claims_reply(parsed.subject), location=location, flags=flags,
         partial=partial_size is not None,
     )
 

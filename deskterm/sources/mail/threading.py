@@ -27,6 +27,11 @@ _REPLY = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*)*(?:re|aw|wg|fw|fwd|antw|antwort
                     re.IGNORECASE)
 
 
+def claims_reply(subject: str | None) -> bool:
+    """True for "Re:", "AW:", "Fwd:"... subjects (also after a "[tag]")."""
+    return _REPLY.match(subject or "") is not None
+
+
 def normalize_subject(subject: str) -> str:
     previous = None
     subject = subject or ""
@@ -89,8 +94,8 @@ def _join_by_subject(by_id: dict[str, ParsedMail], links: _UnionFind, window: ti
         moment = mail.date.timestamp() if mail.date else None
         seen = latest.get(subject)
         unreferenced = not mail.references and not mail.in_reply_to
-        claims_reply = _REPLY.match(mail.subject or "") is not None
-        if unreferenced and claims_reply and seen and moment is not None and 0 <= moment - seen[0] <= window.total_seconds():
+        is_reply = claims_reply(mail.subject)
+        if unreferenced and is_reply and seen and moment is not None and 0 <= moment - seen[0] <= window.total_seconds():
             links.union(mail.message_id, seen[1])
         if moment is not None:
             latest[subject] = (moment, mail.message_id)
