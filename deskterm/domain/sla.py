@@ -202,6 +202,14 @@ def clock(policy: SlaPolicy, *, awaiting_since: datetime | None, waiting_for_cus
     return ClockState("running", due + timedelta(seconds=paused_seconds))
 
 
+SOON_SECONDS = 4 * 3600  # "due soon" in the inbox header and the amber colour
+
+
+def urgency(due: float, now: float) -> str:
+    """'overdue', 'soon' (within SOON_SECONDS) or 'ok', for epoch seconds."""
+    return "overdue" if due < now else ("soon" if due - now < SOON_SECONDS else "ok")
+
+
 def countdown_label(due: datetime, now: datetime) -> str:
     """'3h 12m', '45m', 'überfällig 1h 05m' (minutes; the inbox ticks once a minute)."""
     seconds = int((due - now).total_seconds())

@@ -163,29 +163,32 @@ class TicketScreen(Screen[None]):
         return Content.assemble(*parts)
 
     def _clock(self) -> list[tuple[str, str]]:
-        """The response clock of this ticket's channel (presets, adjusted by config [sla])."""
+        """The response clock as stored (store.awaiting keeps the deadline), with its policy's name."""
         from datetime import datetime, timezone
 
-        from deskterm.domain.sla import clock, countdown_label, policy_for
+        from deskterm.domain.sla import countdown_label, policy_for, urgency
 
-        row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed FROM tickets "
-                                      "WHERE id = ?", (self.ticket_id,)).fetchone()
+        row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed, sla_due_at "
+                                      "FROM tickets WHERE id = ?", (self.ticket_id,)).fetchone()
         policy = policy_for(row[0]) if row else None
         if row is None or policy is None:
             return []
-        since = datetime.fromtimestamp(row[2], timezone.utc) if row[2] else None
-        state = clock(policy, awaiting_since=since, waiting_for_customer=row[1] == "pending",
-                      no_response_needed=row[3] or "")
-        now = datetime.fromtimestamp(self.clock(), timezone.utc)
-        if state.state == "running" and state.due is not None:
-            label = countdown_label(state.due, now)
-            style = "bold #e5484d" if state.due <= now else ("bold #ffc53d" if (state.due - now).total_seconds()
-                                                             < 4 * 3600 else "#46a758")
+        channel, status, since, no_response, due = row
+        if due is not None:
+            now = self.clock()
+            label = countdown_label(datetime.fromtimestamp(due, timezone.utc), datetime.fromtimestamp(now, timezone.utc))
             text = label if label.startswith("überfällig") else f"Antwort fällig in {label}"
+            style = {"overdue": "bold #e5484d", "soon": "bold #ffc53d", "ok": "#46a758"}[urgency(due, now)]
             return [("\n" + text, style), (f" · {policy.name}", "#8b8d98")]
-        labels = {"answered": "beantwortet", "paused": "wartet auf Kunde (Uhr angehalten)",
-                  "no_response_needed": f"keine Antwort nötig: {clean_line(state.reason)}"}
-        return [("\n" + labels.get(state.state, ""), "#8b8d98")] if state.state in labels else []
+        if no_response:
+            text = f"keine Antwort nötig: {clean_line(no_response)}"
+        elif since is not None and status == "pending":
+            text = "wartet auf Kunde (Uhr angehalten)"
+        elif since is None:
+            text = "beantwortet"
+        else:
+            return []
+        return [("\n" + text, "#8b8d98")]
 
     def show_ticket(self, ticket_id: int) -> None:
         """Switch this (reused) screen to another ticket, from its top."""

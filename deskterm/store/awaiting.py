@@ -26,9 +26,9 @@ WHERE m.ticket_id = :t AND m.direction = 'in' AND m.sent_at > coalesce((
 """
 
 
-def due_for(channel: str, status: str, awaiting_since: int | None) -> int | None:
+def due_for(channel: str, status: str, awaiting_since: int | None, no_response_needed: str | None = None) -> int | None:
     policy = policy_for(channel)
-    if policy is None or awaiting_since is None or status == "resolved":
+    if policy is None or awaiting_since is None or status == "resolved" or no_response_needed:
         return None
     state = clock(policy, awaiting_since=datetime.fromtimestamp(awaiting_since, timezone.utc),
                   waiting_for_customer=status == "pending")
@@ -38,11 +38,12 @@ def due_for(channel: str, status: str, awaiting_since: int | None) -> int | None
 def refresh_awaiting(conn: sqlite3.Connection, tickets: Iterable[int]) -> None:
     """Recompute the clock of these tickets (bounded by each ticket's index range)."""
     for ticket_id in tickets:
-        row = conn.execute("SELECT channel, status FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        row = conn.execute("SELECT channel, status, no_response_needed FROM tickets WHERE id = ?",
+                           (ticket_id,)).fetchone()
         if row is None:
             continue
         since = conn.execute(_AWAITING, {"t": ticket_id}).fetchone()[0]
-        due = due_for(row[0], row[1], since)
+        due = due_for(row[0], row[1], since, row[2])
         conn.execute("UPDATE tickets SET awaiting_since = ?, sla_due_at = ? WHERE id = ? "
                      "AND (awaiting_since IS NOT ? OR sla_due_at IS NOT ?)", (since, due, ticket_id, since, due))
 
@@ -51,10 +52,10 @@ def recompute_due(conn: sqlite3.Connection) -> int:
     """Deadlines of every running clock under the policies in force (after a config change);
     remembers which policies they were computed with. Returns how many changed."""
     changed = 0
-    rows = conn.execute("SELECT id, channel, status, awaiting_since, sla_due_at FROM tickets "
+    rows = conn.execute("SELECT id, channel, status, awaiting_since, no_response_needed, sla_due_at FROM tickets "
                         "WHERE awaiting_since IS NOT NULL OR sla_due_at IS NOT NULL").fetchall()
-    for ticket_id, channel, status, since, old in rows:
-        due = due_for(channel, status, since)
+    for ticket_id, channel, status, since, no_response, old in rows:
+        due = due_for(channel, status, since, no_response)
         if due != old:
             conn.execute("UPDATE tickets SET sla_due_at = ? WHERE id = ?", (due, ticket_id))
             changed += 1

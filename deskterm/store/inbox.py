@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from deskterm.domain.sla import SOON_SECONDS
+
 _ROW_COLUMNS = (
     "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count, awaiting_since, "
     "sla_due_at"
@@ -172,7 +174,7 @@ def count_due(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL").fetchone()[0])
 
 
-def due_counts(conn: sqlite3.Connection, now: int, soon_seconds: int = 4 * 3600) -> tuple[int, int]:
+def due_counts(conn: sqlite3.Connection, now: int, soon_seconds: int = SOON_SECONDS) -> tuple[int, int]:
     """(overdue, due within `soon_seconds`): two range counts on the index."""
     overdue = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL AND sla_due_at < ?",
                            (now,)).fetchone()[0]

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.domain.format import age_label
-from deskterm.domain.sla import countdown_label
+from deskterm.domain.sla import countdown_label, urgency
 from deskterm.widgets.rows import STATUS_LABELS, DisplayRow
 
 
@@ -71,9 +71,8 @@ def header_text(width: int) -> str:
     return " ".join(parts)
 
 
-_DUE_OVERDUE = Style(color="#e5484d", bold=True)
-_DUE_SOON = Style(color="#ffc53d")
-_DUE_OK = Style(color="#46a758")
+DUE_STYLES = {"overdue": Style(color="#e5484d", bold=True), "soon": Style(color="#ffc53d"),
+              "ok": Style(color="#46a758")}
 
 
 class TicketList(ScrollView, can_focus=True):
@@ -143,9 +142,8 @@ class TicketList(ScrollView, can_focus=True):
         """'3h 12m' (green), under 4 h (amber), 'überfällig 1h 05m' (red); '–' without a clock."""
         if row.due is None:
             return Segment(set_cell_size("–", W_DUE) + " ", dim)
-        left = row.due - now
         label = countdown_label(datetime.fromtimestamp(row.due, timezone.utc), datetime.fromtimestamp(now, timezone.utc))
-        colour = _DUE_OVERDUE if left < 0 else (_DUE_SOON if left < 4 * 3600 else _DUE_OK)
+        colour = DUE_STYLES[urgency(row.due, now)]
         return Segment(set_cell_size(label, W_DUE) + " ", base + colour)
 
     def on_resize(self) -> None:
