@@ -136,7 +136,9 @@ class DesktermApp(App[None]):
 
     def _show_inbox(self) -> None:
         assert self.store is not None
-        self.inbox = InboxScreen(store=self.store, profile=self.profile, clock=self.clock)
+        self.inbox = InboxScreen(store=self.store, profile=self.profile, clock=self.clock, agent=self.agent_name,
+                                 saved_views=self.config.views, agents=self.config.team.agents,
+                                 queues=self.config.team.queues)
         self.push_screen(self.inbox)
         self._data_version = self.store.data_version()
         self.refresh_status_bar()
@@ -160,6 +162,17 @@ class DesktermApp(App[None]):
         with Store.open(store_path, create=False) as store, store.transaction() as conn:
             recompute_due(conn)
         self.call_from_thread(self.poll_store)
+
+    @work(thread=True, exclusive=True, group="wake", exit_on_error=False)
+    def wake_worker(self, store_path: Path) -> None:
+        """Snoozed tickets come back: open and unread, at the top of their deadline order."""
+        from deskterm.store.triage import wake_snoozed
+
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            woken = wake_snoozed(conn, int(self.clock()))
+        if woken:
+            self.call_from_thread(self.notify, f"{len(woken)} zurückgestellte(s) Ticket(s) wieder da", markup=False)
+            self.call_from_thread(self.poll_store)
 
     def _has_push_accounts(self) -> bool:
         """IMAP accounts can push (IDLE); a profile without any needs no listening worker."""
@@ -191,9 +204,15 @@ class DesktermApp(App[None]):
     # -- store changes -----------------------------------------------------------------
 
     def poll_store(self) -> None:
-        """Notice commits from any connection (sync worker, other processes): one PRAGMA."""
+        """Notice commits from any connection (sync worker, other processes): one PRAGMA;
+        and wake snoozed tickets whose time has come (one index lookup)."""
         if self.store is None:
             return
+        from deskterm.store.triage import next_wake
+
+        wake = next_wake(self.store.conn)
+        if wake is not None and wake <= self.clock():
+            self.wake_worker(self.store.path)
         version = self.store.data_version()
         if version == self._data_version:
             return
@@ -332,6 +351,23 @@ class DesktermApp(App[None]):
                             change: Callable[[sqlite3.Connection, int], None]) -> None:
         with Store.open(store_path, create=False) as store, store.transaction() as conn:
             change(conn, int(self.clock()))
+        self.post_message(WriteDone(label))
+
+    def triage_write(self, change: Callable[[sqlite3.Connection, int], str]) -> None:
+        """A triage action: `change` returns the notice; a refused value shows as an error."""
+        if self.store is not None:
+            self._triage_worker(self.store.path, change)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def _triage_worker(self, store_path: Path, change: Callable[[sqlite3.Connection, int], str]) -> None:
+        from deskterm.domain.triage import TriageError
+
+        try:
+            with Store.open(store_path, create=False) as store, store.transaction() as conn:
+                label = change(conn, int(self.clock()))
+        except TriageError as exc:
+            self.call_from_thread(self.notify, clean_line(str(exc)), severity="error", markup=False)
+            return
         self.post_message(WriteDone(label))
 
     def on_write_done(self, message: WriteDone) -> None:

@@ -96,7 +96,8 @@ def run(args: argparse.Namespace, store: Store, config: Config) -> int:
                               now=time.time())
     if problems:
         raise OutboxError("not sent: " + "; ".join(problems))
-    queued = queue_reply(store, args.ticket_id, text, now=int(time.time()), set_status=status, tags=tags)
+    queued = queue_reply(store, args.ticket_id, text, now=int(time.time()), set_status=status, tags=tags,
+                         agent=agent)
     to = f" to {', '.join(queued.to_addrs)}" if queued.to_addrs else ""
     print(f"queued reply {queued.id}{to}; 'deskterm outbox send' (or sync) delivers it")
     return 0

@@ -57,6 +57,19 @@ language = "de"
 # [reply.signatures]
 # amazon-de = "Ihr Lindenhof-Team auf Amazon"
 
+[team]
+# Agents and queues offered when assigning (a). Each agent sets their own name in [ui] agent.
+# agents = ["Jana", "Anna"]
+# queues = ["retouren", "dsgvo"]
+
+# Saved views: a search on a key (1-6 are built in: inbox, due, mine, snoozed, resolved, all).
+# [views.amazon-heute]
+# query = "channel:amazon due:today"
+# key = "7"
+# [views.retouren]
+# query = "intent:return -status:resolved sort:due"
+# key = "8"
+
 [keymap]
 # Any key by its binding id ('?' lists keys; the command palette shows every action), e.g.
 # "inbox.due" = "F"
@@ -124,6 +137,12 @@ class SlaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamConfig:
+    agents: tuple[str, ...] = ()  # offered when assigning
+    queues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     default_profile: str | None = None
     ui: UiConfig = field(default_factory=UiConfig)
@@ -132,6 +151,8 @@ class Config:
     reply: ReplyConfig = field(default_factory=ReplyConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "inbox.due" = "F"
+    team: TeamConfig = field(default_factory=TeamConfig)
+    views: dict[str, dict[str, str]] = field(default_factory=dict)  # saved views: name -> query, key
     path: Path | None = None
 
     @property
@@ -152,6 +173,8 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "reply": {"undo_seconds": int, "language": str, "signature": str, "shop_name": str, "signatures": dict},
     "sla": {"state": str},
     "keymap": {},
+    "team": {"agents": list, "queues": list},
+    "views": {},
 }
 
 
@@ -179,6 +202,9 @@ def load_config(path: Path) -> Config:
             if key == "keymap":
                 _check_keymap(path, text, value)
                 continue
+            if key == "views":
+                _check_views(path, text, value)
+                continue
             _check_table(path, text, key, value)
             for name, inner in value.items():
                 if isinstance(inner, dict) and not all(isinstance(v, str) for v in inner.values()):
@@ -204,6 +230,8 @@ def load_config(path: Path) -> Config:
         gdpr=GdprConfig(**data.get("gdpr", {})),
         reply=ReplyConfig(**data.get("reply", {})),
         keymap=dict(data.get("keymap", {})),
+        team=TeamConfig(*(tuple(str(v) for v in data.get("team", {}).get(k, [])) for k in ("agents", "queues"))),
+        views={name: {k: str(v) for k, v in values.items()} for name, values in data.get("views", {}).items()},
         sla=SlaConfig(str(data.get("sla", {}).get("state", "")),
                       {k: v for k, v in data.get("sla", {}).items() if isinstance(v, dict)}),
         path=path,
@@ -217,6 +245,21 @@ def _check_keymap(path: Path, text: str, table: dict[str, object]) -> None:
         if not isinstance(keys, str) or not keys.strip():
             raise ConfigError(path, _line_of(text, binding_id), f"keymap.{binding_id}",
                               "must be keys as a string, e.g. \"F\" or \"ctrl+d\"")
+
+
+def _check_views(path: Path, text: str, table: dict[str, object]) -> None:
+    """[views.<name>] query = "...", key = "7": each query must parse."""
+    import time
+
+    from deskterm.domain.views import check_saved_view
+
+    for name, values in table.items():
+        if not isinstance(values, dict):
+            raise ConfigError(path, _line_of(text, name), f"views.{name}", "must be a table: [views.name]")
+        problem = check_saved_view(name, values, now=time.time())
+        if problem:
+            key = problem.split(":", 1)[0]
+            raise ConfigError(path, _line_of(text, key.rsplit(".", 1)[-1]), key, problem.split(": ", 1)[-1])
 
 
 def _check_sla(path: Path, text: str, table: dict[str, object]) -> None:

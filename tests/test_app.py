@@ -40,6 +40,8 @@ async def test_navigation_keys_and_opening_a_ticket(demo_store: Path, isolated_h
     app = _app(demo_store, isolated_home)
     async with app.run_test(size=(160, 48)) as pilot:
         ticket_list = app.screen.query_one(TicketList)
+        assert ticket_list.rows.total == _count(demo_store, "status IN ('open', 'pending')")  # the inbox view
+        await pilot.press("6")  # all tickets
         assert ticket_list.rows.total == 120
         await pilot.press("j", "j")
         assert ticket_list.cursor_row == 2
@@ -67,6 +69,11 @@ async def test_navigation_keys_and_opening_a_ticket(demo_store: Path, isolated_h
         await wait_for(pilot, lambda: _unread(demo_store, expected.id) == 0)
 
 
+def _count(path: Path, where: str) -> int:
+    with Store.open(path, create=False) as store:
+        return int(store.conn.execute(f"SELECT count(*) FROM tickets WHERE {where}").fetchone()[0])
+
+
 def _unread(path: Path, ticket_id: int) -> int:
     with Store.open(path, create=False) as store:
         return int(store.conn.execute("SELECT unread FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0])
@@ -82,7 +89,8 @@ async def test_search_help_and_filter(demo_store: Path, isolated_home) -> None: 
         found = inbox.ticket_list.rows.total
         assert 0 < found < 120
         await pilot.press("escape")
-        assert inbox.search_query is None and inbox.ticket_list.rows.total == 120
+        unresolved = _count(demo_store, "status IN ('open', 'pending')")
+        assert inbox.search_query is None and inbox.ticket_list.rows.total == unresolved
         await pilot.press("slash", *"paket OR", "enter")
         await wait_for(pilot, lambda: inbox.query_one("#search-error").has_class("visible"))
         assert app.is_running
@@ -91,10 +99,10 @@ async def test_search_help_and_filter(demo_store: Path, isolated_home) -> None: 
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert app.screen is inbox
-        await pilot.press("o")
-        with Store.open(demo_store, create=False) as store:
-            open_count = store.conn.execute("SELECT count(*) FROM tickets WHERE status = 'open'").fetchone()[0]
-        assert inbox.ticket_list.rows.total == open_count < 120
+        await pilot.press("5")
+        assert inbox.ticket_list.rows.total == _count(demo_store, "status = 'resolved'") > 0
+        await pilot.press("1")
+        assert inbox.ticket_list.rows.total == unresolved < 120
 
 
 async def test_welcome_screen_starts_the_demo(isolated_home) -> None:  # type: ignore[no-untyped-def]
@@ -105,6 +113,7 @@ async def test_welcome_screen_starts_the_demo(isolated_home) -> None:  # type: i
         assert "keyring" in str(app.screen.query_one("#setup").render())
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("6")  # all tickets, resolved ones too
         await wait_for(pilot, lambda: app.screen.ticket_list.rows.total >= 600, timeout=20)
         channels = {app.screen.ticket_list.rows.get(i).channel for i in range(600)}
         assert len(channels) >= 6
@@ -123,7 +132,7 @@ async def test_a_failing_sync_shows_one_line_and_the_app_keeps_running(demo_stor
 
 
 class _Crashing(DesktermApp):
-    BINDINGS = [Binding("x", "crash", "Crash")]
+    BINDINGS = [Binding("ctrl+underscore", "crash", "Crash")]
     printed: list[object] = []
 
     def _print_error_renderables(self) -> None:
@@ -142,7 +151,7 @@ async def test_crash_screen_does_not_print_local_variables(demo_store: Path) -> 
     try:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
-            await pilot.press("x")
+            await pilot.press("ctrl+underscore")
             await pilot.pause()
     except RuntimeError:
         pass

@@ -169,7 +169,7 @@ async def test_the_due_view_lists_running_clocks_soonest_first(demo_store, isola
         assert 0 < rows.total < everything
         dues = [rows.get(i).due for i in range(rows.total)]
         assert all(d is not None for d in dues) and dues == sorted(dues)
-        assert "laufender Frist" in app.inbox.query_one("#inbox-title").render().plain
+        assert "laufende Antwortfristen" in app.inbox.query_one("#inbox-title").render().plain
         await pilot.press("f")
         assert app.inbox.ticket_list.rows.total == everything
 

@@ -20,9 +20,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from deskterm.domain.format import BERLIN
+
 MAX_DAYS = 400  # a deadline further out than this is a configuration error, not a date
 
 
@@ -56,28 +56,49 @@ HOLIDAY_FILE = Path(__file__).parent / "data" / "holidays_de.json"
 
 
 _active: dict[str, SlaPolicy] = dict(PRESETS)
+_per_account: dict[str, SlaPolicy] = {}  # account key -> policy ([sla.account.<key>])
 
 
 def configure(state: str = "", overrides: dict[str, dict[str, object]] | None = None) -> dict[str, SlaPolicy]:
-    """Set the policies this process uses: the presets, the shop's federal state, and per
-    channel overrides from config (`hours`, `working_days_only`, `opening` "09:00-17:00",
-    `pause_when_waiting`). Raises ValueError with one line for a bad value."""
+    """Set the policies this process uses: the presets, the shop's federal state, per channel
+    overrides from config (`hours`, `working_days_only`, `opening` "09:00-17:00",
+    `pause_when_waiting`), and per account overrides under `account` (an account's own
+    settings start from its channel's policy; `channel` names that channel). Raises
+    ValueError with one line for a bad value."""
+    overrides = dict(overrides or {})
+    accounts = overrides.pop("account", {})
     policies: dict[str, SlaPolicy] = {}
     for channel, preset in PRESETS.items():
         policy = preset.with_overrides(state=state) if state else preset
-        for key, value in (overrides or {}).get(channel, {}).items():
-            policy = _override(policy, channel, key, value)
+        for key, value in overrides.get(channel, {}).items():
+            policy = _override(policy, f"sla.{channel}", key, value)
         policies[channel] = policy
-    unknown = sorted(set(overrides or {}) - set(PRESETS))
+    unknown = sorted(set(overrides) - set(PRESETS))
     if unknown:
-        raise ValueError(f"sla.{unknown[0]}: unknown channel (known: {', '.join(sorted(PRESETS))})")
+        raise ValueError(f"sla.{unknown[0]}: unknown channel (known: {', '.join(sorted(PRESETS))}, account)")
+    per_account: dict[str, SlaPolicy] = {}
+    for account_key, values in (accounts or {}).items():
+        where = f"sla.account.{account_key}"
+        if not isinstance(values, dict):
+            raise ValueError(f"{where}: must be a table of settings")
+        channel = str(values.get("channel", ""))
+        if channel not in policies:
+            raise ValueError(f"{where}.channel: name the account's channel ({', '.join(sorted(PRESETS))})")
+        policy = policies[channel]
+        policy = policy.with_overrides(name=f"{policy.name.split(':')[0]} ({account_key}): {policy.name.split(': ', 1)[-1]}")
+        for key, value in values.items():
+            if key != "channel":
+                policy = _override(policy, where, key, value)
+        per_account[account_key] = policy
     _active.clear()
     _active.update(policies)
+    _per_account.clear()
+    _per_account.update(per_account)
     return policies
 
 
-def _override(policy: SlaPolicy, channel: str, key: str, value: object) -> SlaPolicy:
-    where = f"sla.{channel}.{key}"
+def _override(policy: SlaPolicy, where_prefix: str, key: str, value: object) -> SlaPolicy:
+    where = f"{where_prefix}.{key}"
     if key == "hours" and isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 24 * 60:
         return policy.with_overrides(hours=float(value), name=f"{policy.name.split(':')[0]}: {value:g} h (eigene Vorgabe)")
     if key in ("working_days_only", "pause_when_waiting") and isinstance(value, bool):
@@ -95,12 +116,12 @@ def _override(policy: SlaPolicy, channel: str, key: str, value: object) -> SlaPo
 
 def signature() -> str:
     """A fingerprint of the policies in force (stored deadlines are recomputed when it changes)."""
-    return repr(sorted((channel, policy) for channel, policy in _active.items()))
+    return repr((sorted(_active.items()), sorted(_per_account.items())))
 
 
-def policy_for(channel: str) -> SlaPolicy | None:
-    """The policy in force for a channel (presets unless configure() changed them)."""
-    return _active.get(channel)
+def policy_for(channel: str, account_key: str = "") -> SlaPolicy | None:
+    """The policy in force for an account (its own, if configured) or else its channel."""
+    return _per_account.get(account_key) or _active.get(channel)
 
 
 @lru_cache(maxsize=1)
@@ -191,15 +212,17 @@ class ClockState:
 def clock(policy: SlaPolicy, *, awaiting_since: datetime | None, waiting_for_customer: bool = False,
           paused_seconds: float = 0.0, no_response_needed: str = "") -> ClockState:
     """The clock of one ticket. `awaiting_since`: the first customer message not yet answered
-    (None: answered or nothing to answer). Paused time already spent is added to the deadline."""
+    (None: answered or nothing to answer). `paused_seconds`: counted time the clock was
+    paused since it started; the deadline moves by as much counted time."""
     if no_response_needed:
         return ClockState("no_response_needed", reason=no_response_needed)
     if awaiting_since is None:
         return ClockState("answered")
     if waiting_for_customer and policy.pause_when_waiting:
         return ClockState("paused")
-    due = due_at(awaiting_since, policy)
-    return ClockState("running", due + timedelta(seconds=paused_seconds))
+    if paused_seconds > 0:  # counted time spent paused moves the deadline by as much counted time
+        policy = policy.with_overrides(hours=policy.hours + paused_seconds / 3600)
+    return ClockState("running", due_at(awaiting_since, policy))
 
 
 SOON_SECONDS = 4 * 3600  # "due soon" in the inbox header and the amber colour

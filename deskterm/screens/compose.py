@@ -356,7 +356,8 @@ class ComposeScreen(Screen[int | None]):
                     self.post_message(Sent(None, "Notiz gespeichert"))
                     return
                 row = queue_reply(store, self.ticket_id, text, now=int(self.clock()),
-                                  undo_seconds=self.config.reply.undo_seconds, set_status=status, tags=tags)
+                                  undo_seconds=self.config.reply.undo_seconds, set_status=status, tags=tags,
+                                  agent=self.agent)
         except OutboxError as exc:
             self.post_message(Failed(str(exc)))
             return

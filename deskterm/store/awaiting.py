@@ -26,36 +26,53 @@ WHERE m.ticket_id = :t AND m.direction = 'in' AND m.sent_at > coalesce((
 """
 
 
-def due_for(channel: str, status: str, awaiting_since: int | None, no_response_needed: str | None = None) -> int | None:
-    policy = policy_for(channel)
+def due_for(channel: str, status: str, awaiting_since: int | None, no_response_needed: str | None = None, *,
+            account_key: str = "", paused_seconds: int = 0) -> int | None:
+    """The deadline of a ticket's clock (None: no clock running). A snoozed ticket's clock
+    keeps running: the marketplace does not know it was snoozed."""
+    policy = policy_for(channel, account_key)
     if policy is None or awaiting_since is None or status == "resolved" or no_response_needed:
         return None
     state = clock(policy, awaiting_since=datetime.fromtimestamp(awaiting_since, timezone.utc),
-                  waiting_for_customer=status == "pending")
+                  waiting_for_customer=status == "pending", paused_seconds=paused_seconds)
     return int(state.due.timestamp()) if state.due is not None else None
 
 
+_TICKET_CLOCK = """
+SELECT t.channel, t.status, t.no_response_needed, a.key, t.awaiting_since, t.sla_paused_seconds
+FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?
+"""
+
+
 def refresh_awaiting(conn: sqlite3.Connection, tickets: Iterable[int]) -> None:
-    """Recompute the clock of these tickets (bounded by each ticket's index range)."""
+    """Recompute the clock of these tickets (bounded by each ticket's index range). A clock
+    that starts anew (another first unanswered message) forgets earlier paused time."""
     for ticket_id in tickets:
-        row = conn.execute("SELECT channel, status, no_response_needed FROM tickets WHERE id = ?",
-                           (ticket_id,)).fetchone()
+        row = conn.execute(_TICKET_CLOCK, (ticket_id,)).fetchone()
         if row is None:
             continue
+        channel, status, no_response, account_key, old_since, paused = row
         since = conn.execute(_AWAITING, {"t": ticket_id}).fetchone()[0]
-        due = due_for(row[0], row[1], since, row[2])
-        conn.execute("UPDATE tickets SET awaiting_since = ?, sla_due_at = ? WHERE id = ? "
-                     "AND (awaiting_since IS NOT ? OR sla_due_at IS NOT ?)", (since, due, ticket_id, since, due))
+        if since != old_since:
+            paused = 0
+        due = due_for(channel, status, since, no_response, account_key=account_key, paused_seconds=paused)
+        conn.execute("UPDATE tickets SET awaiting_since = ?, sla_due_at = ?, sla_paused_seconds = ? WHERE id = ? "
+                     "AND (awaiting_since IS NOT ? OR sla_due_at IS NOT ? OR sla_paused_seconds IS NOT ?)",
+                     (since, due, paused, ticket_id, since, due, paused))
 
 
 def recompute_due(conn: sqlite3.Connection) -> int:
     """Deadlines of every running clock under the policies in force (after a config change);
     remembers which policies they were computed with. Returns how many changed."""
     changed = 0
-    rows = conn.execute("SELECT id, channel, status, awaiting_since, no_response_needed, sla_due_at FROM tickets "
-                        "WHERE awaiting_since IS NOT NULL OR sla_due_at IS NOT NULL").fetchall()
-    for ticket_id, channel, status, since, no_response, old in rows:
-        due = due_for(channel, status, since, no_response)
+    has_pause = bool(conn.execute("SELECT 1 FROM pragma_table_info('tickets') WHERE name = 'sla_paused_seconds'")
+                     .fetchone())  # the v9 migration runs this before v10 added the column
+    paused_column = "t.sla_paused_seconds" if has_pause else "0"
+    rows = conn.execute(f"SELECT t.id, t.channel, t.status, t.awaiting_since, t.no_response_needed, t.sla_due_at, "
+                        f"a.key, {paused_column} FROM tickets t JOIN accounts a ON a.id = t.account_id "
+                        "WHERE t.awaiting_since IS NOT NULL OR t.sla_due_at IS NOT NULL").fetchall()
+    for ticket_id, channel, status, since, no_response, old, account_key, paused in rows:
+        due = due_for(channel, status, since, no_response, account_key=account_key, paused_seconds=paused)
         if due != old:
             conn.execute("UPDATE tickets SET sla_due_at = ? WHERE id = ?", (due, ticket_id))
             changed += 1

@@ -13,8 +13,9 @@ from deskterm.domain.sla import SOON_SECONDS
 
 _ROW_COLUMNS = (
     "id, channel, customer_name, subject, order_ref, last_message_at, status, unread, message_count, awaiting_since, "
-    "sla_due_at"
+    "sla_due_at, priority, assignee, snoozed_until"
 )
+_N_COLUMNS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,9 @@ class TicketRow:
     message_count: int
     awaiting_since: int | None = None  # first unanswered customer message: the response clock's start
     sla_due_at: int | None = None  # when that clock runs out (NULL: answered, resolved or paused)
+    priority: int = 0  # 2 urgent, 1 high, 0 normal, -1 low
+    assignee: str | None = None
+    snoozed_until: int | None = None
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -64,7 +68,7 @@ class TicketDetail:
 
 def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
     return TicketRow(values[0], values[1], values[2], values[3], values[4], values[5], values[6], bool(values[7]),
-                     values[8], values[9], values[10])
+                     values[8], values[9], values[10], values[11], values[12], values[13])
 
 
 def _status_clause(status: str | None) -> tuple[str, tuple[object, ...]]:
@@ -133,7 +137,7 @@ def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | No
     ).fetchone()
     if row is None:
         return None
-    return TicketDetail(_row(row[:11]), row[11], row[12])
+    return TicketDetail(_row(row[:_N_COLUMNS]), row[_N_COLUMNS], row[_N_COLUMNS + 1])
 
 
 def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:
@@ -168,29 +172,68 @@ def ticket_tags(conn: sqlite3.Connection, ticket_id: int) -> list[str]:
 
 
 # -- the "due" view: running clocks, soonest deadline first (partial index tickets_due) ----
+# Snoozed tickets are out of sight until they wake; counts subtract them through the small
+# snooze index instead of checking every running clock's status.
+
+
+def _snoozed_due(conn: sqlite3.Connection, upper: int | None = None, lower: int | None = None) -> int:
+    sql = "SELECT count(*) FROM tickets WHERE snoozed_until IS NOT NULL AND sla_due_at IS NOT NULL"
+    args: list[int] = []
+    if lower is not None:
+        sql += " AND sla_due_at >= ?"
+        args.append(lower)
+    if upper is not None:
+        sql += " AND sla_due_at < ?"
+        args.append(upper)
+    return int(conn.execute(sql, args).fetchone()[0])
 
 
 def count_due(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL").fetchone()[0])
+    total = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL").fetchone()[0]
+    return int(total) - _snoozed_due(conn)
 
 
 def due_counts(conn: sqlite3.Connection, now: int, soon_seconds: int = SOON_SECONDS) -> tuple[int, int]:
-    """(overdue, due within `soon_seconds`): two range counts on the index."""
+    """(overdue, due within `soon_seconds`) among tickets not snoozed: range counts on the index."""
     overdue = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL AND sla_due_at < ?",
                            (now,)).fetchone()[0]
     soon = conn.execute("SELECT count(*) FROM tickets WHERE sla_due_at IS NOT NULL AND sla_due_at >= ? "
                         "AND sla_due_at < ?", (now, now + soon_seconds)).fetchone()[0]
-    return int(overdue), int(soon)
+    return (int(overdue) - _snoozed_due(conn, upper=now),
+            int(soon) - _snoozed_due(conn, upper=now + soon_seconds, lower=now))
 
 
 def due_window(conn: sqlite3.Connection, offset: int, limit: int) -> list[TicketRow]:
     return [_row(r) for r in conn.execute(
-        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL ORDER BY sla_due_at, id LIMIT ? OFFSET ?",
-        (limit, max(0, offset)))]
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL AND status <> 'snoozed' "
+        "ORDER BY sla_due_at, id LIMIT ? OFFSET ?", (limit, max(0, offset)))]
 
 
 def due_window_after(conn: sqlite3.Connection, key: tuple[int, int], limit: int) -> list[TicketRow]:
     """Keyset page after the row with (sla_due_at, id) = `key`."""
     return [_row(r) for r in conn.execute(
-        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL AND (sla_due_at, id) > (?, ?) "
-        "ORDER BY sla_due_at, id LIMIT ?", (key[0], key[1], limit))]
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE sla_due_at IS NOT NULL AND status <> 'snoozed' "
+        "AND (sla_due_at, id) > (?, ?) ORDER BY sla_due_at, id LIMIT ?", (key[0], key[1], limit))]
+
+
+# -- the rest of the inbox: unresolved tickets without a running clock, newest first ------
+# (partial index tickets_inbox_rest; the inbox view shows the due part first, then this).
+
+_REST = "status IN ('open', 'pending') AND sla_due_at IS NULL"
+
+
+def count_rest(conn: sqlite3.Connection, due: int) -> int:
+    """Unresolved, unsnoozed tickets without a clock: the counts table minus the due part."""
+    return max(0, count_tickets(conn, "open") + count_tickets(conn, "pending") - due)
+
+
+def rest_window(conn: sqlite3.Connection, offset: int, limit: int) -> list[TicketRow]:
+    return [_row(r) for r in conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE {_REST} ORDER BY last_message_at DESC, id DESC LIMIT ? OFFSET ?",
+        (limit, max(0, offset)))]
+
+
+def rest_window_after(conn: sqlite3.Connection, key: tuple[int, int], limit: int) -> list[TicketRow]:
+    return [_row(r) for r in conn.execute(
+        f"SELECT {_ROW_COLUMNS} FROM tickets WHERE {_REST} AND (last_message_at, id) < (?, ?) "
+        "ORDER BY last_message_at DESC, id DESC LIMIT ?", (key[0], key[1], limit))]

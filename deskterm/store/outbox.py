@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.awaiting import refresh_awaiting
 from deskterm.store.db import Store
+from deskterm.store.triage import change_status
 
 LEASE_SECONDS = 300
 MAX_ATTEMPTS = 10
@@ -160,11 +161,11 @@ def mark_sent(store: Store, outbox_id: int, *, now: int, server_reply: str, refu
         tx.execute("UPDATE outbox SET status = 'sent', sent_at = ?, server_reply = ?, refused = ?, last_error = NULL, "
                    "lease_until = 0 WHERE id = ?",
                    (now, server_reply, json.dumps(refused) if refused else None, outbox_id))
-        tx.execute("UPDATE tickets SET status = (SELECT set_status FROM outbox WHERE id = ?) "
-                   "WHERE id = (SELECT ticket_id FROM outbox WHERE id = ?) "
-                   "AND (SELECT set_status FROM outbox WHERE id = ?) IS NOT NULL", (outbox_id, outbox_id, outbox_id))
-        ticket = tx.execute("SELECT ticket_id, set_tags FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        ticket = tx.execute("SELECT ticket_id, set_tags, set_status FROM outbox WHERE id = ?",
+                            (outbox_id,)).fetchone()
         if ticket is not None:
+            if ticket[2]:
+                change_status(tx, ticket[0], ticket[2], now)
             refresh_awaiting(tx, [ticket[0]])  # the reply left: the response clock stops
             tx.executemany("INSERT OR IGNORE INTO ticket_tags(ticket_id, tag) VALUES (?, ?)",
                            [(ticket[0], tag) for tag in json.loads(ticket[1] or "[]")])

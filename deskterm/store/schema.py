@@ -513,5 +513,44 @@ def _v9(conn: sqlite3.Connection) -> None:
     recompute_due(conn)
 
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9)
+# v10: triage. Assignment (agent and queue), priority, snooze with its wake-up time, intent
+# (set by assisted triage), when a ticket was resolved (reports), paused response time,
+# the agent who wrote a reply, an undo journal for triage actions, and presence (who has a
+# ticket open or is replying, seen_at refreshed while they do).
+_V10 = """
+ALTER TABLE tickets ADD COLUMN assignee TEXT;
+ALTER TABLE tickets ADD COLUMN queue TEXT;
+ALTER TABLE tickets ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN snoozed_until INTEGER;
+ALTER TABLE tickets ADD COLUMN intent TEXT;
+ALTER TABLE tickets ADD COLUMN resolved_at INTEGER;
+ALTER TABLE tickets ADD COLUMN sla_paused_at INTEGER;
+ALTER TABLE tickets ADD COLUMN sla_paused_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN agent TEXT;
+CREATE INDEX tickets_snoozed ON tickets(snoozed_until, id) WHERE snoozed_until IS NOT NULL;
+CREATE INDEX tickets_assignee ON tickets(assignee, last_message_at) WHERE assignee IS NOT NULL;
+CREATE INDEX tickets_inbox_rest ON tickets(last_message_at DESC, id DESC)
+    WHERE status IN ('open', 'pending') AND sla_due_at IS NULL;
+CREATE INDEX tickets_resolved_at ON tickets(resolved_at) WHERE resolved_at IS NOT NULL;
+CREATE TABLE triage_actions (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    agent     TEXT NOT NULL,
+    label     TEXT NOT NULL,
+    before    TEXT NOT NULL,          -- JSON: each ticket's fields and tags before the action
+    undone_at INTEGER
+);
+CREATE TABLE presence (
+    agent     TEXT NOT NULL,
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    activity  TEXT NOT NULL CHECK (activity IN ('viewing', 'replying')),
+    since     INTEGER NOT NULL,
+    seen_at   INTEGER NOT NULL,
+    PRIMARY KEY (agent, ticket_id)
+) WITHOUT ROWID;
+CREATE INDEX presence_ticket ON presence(ticket_id);
+UPDATE tickets SET resolved_at = last_message_at WHERE status = 'resolved';
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -14,14 +14,12 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+from deskterm.domain.query import QueryError
+
 _TOKEN_RE = re.compile(r'"[^"]*"?\*?|\S+')
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _MAX_TERMS = 32
 _MAX_ROUNDS = 6
-
-
-class QueryError(ValueError):
-    """A search the user typed cannot be run; the message explains why in one line."""
 
 
 @dataclass(frozen=True, slots=True)

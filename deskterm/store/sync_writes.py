@@ -23,6 +23,7 @@ from deskterm.model import (
 )
 from deskterm.domain.identity import canonical_identity, name_postcode_key, normalize_email, normalize_phone
 from deskterm.store.awaiting import refresh_awaiting
+from deskterm.store.triage import change_status
 from deskterm.store.customers import resolve_touched
 from deskterm.store.db import Store
 from deskterm.store.gdpr import identity_hash
@@ -367,21 +368,24 @@ class _BatchWriter:
                 "FROM messages WHERE ticket_id = ?",
                 (ticket_id,),
             ).fetchone()
-            created, old_last_in = self.conn.execute(
-                "SELECT created_at, last_customer_message_at FROM tickets WHERE id = ?", (ticket_id,)
+            created, old_last_in, status = self.conn.execute(
+                "SELECT created_at, last_customer_message_at, status FROM tickets WHERE id = ?", (ticket_id,)
             ).fetchone()
             last_message_at = max(created, last_any or created)
             newer_from_buyer = last_in is not None and (old_last_in is None or last_in > old_last_in)
-            # A follow-up reopens a resolved ticket; a ticket first seen as resolved stays so.
-            reopen = newer_from_buyer and old_last_in is not None
+            # A follow-up reopens a resolved, snoozed or waiting ticket; a ticket first seen as
+            # resolved stays so.
+            reopen = newer_from_buyer and old_last_in is not None and status in ("resolved", "snoozed", "pending")
+            if reopen:
+                change_status(self.conn, ticket_id, "open", self.now)
             self.conn.execute(
                 """
                 UPDATE tickets SET message_count = ?, last_message_at = ?, last_customer_message_at = ?,
-                    status = CASE WHEN ? AND status = 'resolved' THEN 'open' ELSE status END,
-                    unread = CASE WHEN ? AND (? OR status <> 'resolved') THEN 1 ELSE unread END
+                    unread = CASE WHEN ? AND (? OR status <> 'resolved') THEN 1 ELSE unread END,
+                    resolved_at = CASE WHEN status = 'resolved' AND resolved_at IS NULL THEN ?2 ELSE resolved_at END
                 WHERE id = ? AND (message_count IS NOT ? OR last_message_at IS NOT ?
-                                  OR last_customer_message_at IS NOT ? OR ?)
+                                  OR last_customer_message_at IS NOT ? OR ? OR (status = 'resolved' AND resolved_at IS NULL))
                 """,
-                (count, last_message_at, last_in, reopen, newer_from_buyer, reopen, ticket_id,
+                (count, last_message_at, last_in, newer_from_buyer, reopen, ticket_id,
                  count, last_message_at, last_in, newer_from_buyer),
             )

@@ -17,8 +17,11 @@ from deskterm.store.inbox import (
     TicketRow,
     count_due,
     count_tickets,
+    count_rest,
     due_window,
     due_window_after,
+    rest_window,
+    rest_window_after,
     ticket_window,
     ticket_window_after,
     tickets_by_ids,
@@ -26,7 +29,7 @@ from deskterm.store.inbox import (
 
 BLOCK = 64
 MAX_BLOCKS = 48
-STATUS_LABELS = {"open": "offen", "pending": "wartend", "resolved": "erledigt"}
+STATUS_LABELS = {"open": "offen", "pending": "wartend", "resolved": "erledigt", "snoozed": "zurückg."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,9 @@ class DisplayRow:
     unread: bool
     sort_key: tuple[int, int]
     due: int | None = None  # when the channel's response clock runs out (None: no clock running)
+    priority: int = 0
+    assignee: str = ""
+    snoozed_until: int | None = None
 
 
 def to_display(row: TicketRow) -> DisplayRow:
@@ -57,6 +63,9 @@ def to_display(row: TicketRow) -> DisplayRow:
         unread=row.unread,
         sort_key=row.sort_key,
         due=row.sla_due_at,
+        priority=row.priority,
+        assignee=clean_line(row.assignee or "", max_chars=20),
+        snoozed_until=row.snoozed_until,
     )
 
 
@@ -74,6 +83,9 @@ class _BlockRows:
     def get(self, index: int) -> DisplayRow | None:
         if index < 0 or index >= self.total:
             return None
+        return self._cached(index)
+
+    def _cached(self, index: int) -> DisplayRow | None:
         number = index // BLOCK
         block = self._blocks.get(number)
         if block is None:
@@ -111,7 +123,7 @@ class InboxRows(_BlockRows):
 
 
 class DueRows(_BlockRows):
-    """Tickets whose response clock runs, the soonest (or most overdue) deadline first."""
+    """Tickets whose response clock runs (not snoozed), the soonest or most overdue first."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         super().__init__()
@@ -128,6 +140,51 @@ class DueRows(_BlockRows):
             rows = due_window_after(self.conn, (previous[-1].due, previous[-1].id), BLOCK)
         else:
             rows = due_window(self.conn, number * BLOCK, BLOCK)
+        return [to_display(r) for r in rows]
+
+
+class QueueRows(_BlockRows):
+    """The inbox: unresolved, unsnoozed tickets; running clocks by deadline first, then the
+    rest by newest activity. Two index walks glued at `due_total`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.conn = conn
+        self._count()
+
+    def _count(self) -> None:
+        self.due_total = count_due(self.conn)
+        self.total = self.due_total + count_rest(self.conn, self.due_total)
+
+    def reload(self) -> None:
+        self._blocks.clear()
+        self._count()
+
+    def get(self, index: int) -> DisplayRow | None:
+        if index < 0 or index >= self.total:
+            return None
+        if index < self.due_total:
+            return self._cached(index)
+        # The rest starts at the next block boundary so both parts stay block-aligned.
+        return self._cached(self._rest_base + index - self.due_total)
+
+    @property
+    def _rest_base(self) -> int:
+        return ((self.due_total + BLOCK - 1) // BLOCK) * BLOCK
+
+    def _load_block(self, number: int) -> list[DisplayRow]:
+        previous = self._blocks.get(number - 1)
+        if number * BLOCK < self.due_total:
+            if previous and len(previous) == BLOCK and previous[-1].due is not None:
+                rows = due_window_after(self.conn, (previous[-1].due, previous[-1].id), BLOCK)
+            else:
+                rows = due_window(self.conn, number * BLOCK, BLOCK)
+            return [to_display(r) for r in rows[:max(0, self.due_total - number * BLOCK)]]
+        rest_offset = number * BLOCK - self._rest_base
+        if previous and len(previous) == BLOCK and rest_offset > 0 and previous[-1].due is None:
+            rows = rest_window_after(self.conn, previous[-1].sort_key, BLOCK)
+        else:
+            rows = rest_window(self.conn, rest_offset, BLOCK)
         return [to_display(r) for r in rows]
 
 

@@ -46,7 +46,7 @@ _CHANNEL_STYLES = {
 }
 
 # Column widths (cells); the subject takes what is left.
-W_MARK, W_CHANNEL, W_CUSTOMER, W_ORDER, W_AGE, W_DUE, W_STATUS = 2, 10, 22, 21, 6, 18, 9
+W_MARK, W_CHANNEL, W_CUSTOMER, W_ORDER, W_AGE, W_DUE, W_STATUS = 3, 10, 22, 21, 6, 18, 9
 TICK_SECONDS = 60  # countdowns move once a minute: only the visible lines are repainted
 
 
@@ -71,6 +71,11 @@ def header_text(width: int) -> str:
     return " ".join(parts)
 
 
+_MARK_STYLE = Style(color="#8da4ef", bold=True)
+_PRIORITY_MARKS = {2: "‼", 1: "!", -1: "↓"}
+_PRIORITY_STYLES = {2: Style(color="#e5484d", bold=True), 1: Style(color="#ffc53d", bold=True),
+                    -1: Style(color="#8b8d98")}
+
 DUE_STYLES = {"overdue": Style(color="#e5484d", bold=True), "soon": Style(color="#ffc53d"),
               "ok": Style(color="#46a758")}
 
@@ -88,7 +93,7 @@ class TicketList(ScrollView, can_focus=True):
         Binding("enter", "open", "Öffnen", id="inbox.open"),
     ]
 
-    COMPONENT_CLASSES = {"ticket-list--cursor", "ticket-list--unread", "ticket-list--dim"}
+    COMPONENT_CLASSES = {"ticket-list--cursor", "ticket-list--unread", "ticket-list--dim", "ticket-list--marked"}
 
     DEFAULT_CSS = """
     TicketList { background: $surface; }
@@ -96,6 +101,7 @@ class TicketList(ScrollView, can_focus=True):
     TicketList:focus > .ticket-list--cursor { background: $accent 70%; }
     TicketList > .ticket-list--unread { text-style: bold; }
     TicketList > .ticket-list--dim { color: $text-muted; }
+    TicketList > .ticket-list--marked { background: $secondary 30%; }
     """
 
     cursor_row: reactive[int] = reactive(0, always_update=True)
@@ -107,10 +113,12 @@ class TicketList(ScrollView, can_focus=True):
             super().__init__()
             self.ticket_id = ticket_id
 
-    def __init__(self, rows: RowProvider, *, clock: Callable[[], float], id: str | None = None) -> None:
+    def __init__(self, rows: RowProvider, *, clock: Callable[[], float], marked: set[int] | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows = rows
         self.clock = clock
+        self.marked = marked if marked is not None else set()  # shared with the screen (x, T)
 
     # -- data --------------------------------------------------------------------------
 
@@ -120,6 +128,14 @@ class TicketList(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._resize_virtual()
         self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def replace_rows(self, rows: RowProvider) -> None:
+        """Show a refreshed provider of the same list (a view's query ran again): keep the cursor."""
+        self.rows = rows
+        self._resize_virtual()
+        if self.cursor_row >= self.rows.total:
+            self.cursor_row = max(0, self.rows.total - 1)
         self.refresh()
 
     def reload(self) -> None:
@@ -172,13 +188,18 @@ class TicketList(ScrollView, can_focus=True):
         base = self.rich_style
         if row.unread:
             base = base + self.get_component_rich_style("ticket-list--unread")
+        marked = row.id in self.marked
+        if marked:
+            base = base + self.get_component_rich_style("ticket-list--marked")
         if selected:
             base = base + self.get_component_rich_style("ticket-list--cursor")
         dim = base + self.get_component_rich_style("ticket-list--dim")
         subject_w, order_w, due_w = columns_for(width)
         channel_style = base + _CHANNEL_STYLES.get(row.channel, Style())
         segments = [
-            Segment("● " if row.unread else "  ", base),
+            Segment("✓" if marked else " ", base + _MARK_STYLE),
+            Segment("●" if row.unread else " ", base),
+            Segment(_PRIORITY_MARKS.get(row.priority, " "), base + _PRIORITY_STYLES.get(row.priority, Style())),
             Segment(set_cell_size(row.channel, W_CHANNEL) + " ", channel_style),
             Segment(set_cell_size(row.customer, W_CUSTOMER) + " ", base),
             Segment(set_cell_size(row.subject, subject_w) + " ", base),
