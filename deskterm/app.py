@@ -8,7 +8,6 @@ handlers here own all state. A failing worker shows one line and never ends the 
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sqlite3
 import sys
@@ -25,7 +24,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from deskterm.config import Config
+from deskterm.config import Config, current_agent
 from deskterm.domain.sanitize import clean_line
 from deskterm.screens.help import HelpScreen, bindings_of
 from deskterm.screens.inbox import InboxScreen
@@ -49,12 +48,15 @@ def known_binding_ids() -> set[str]:
     from deskterm.screens.compose import ComposeScreen
     from deskterm.screens.gdpr import GdprScreen
     from deskterm.screens.outbox import OutboxScreen
+    from deskterm.screens.pickers import ChoiceScreen, PromptScreen
+    from deskterm.screens.report import ReportScreen
     from deskterm.screens.timeline import TimelineScreen
     from deskterm.widgets.thread_view import ThreadView
     from deskterm.widgets.ticket_list import TicketList
 
     classes = (InboxScreen, TicketScreen, WelcomeScreen, HelpScreen, GdprScreen, AccountsScreen, ComposeScreen,
-               OutboxScreen, TimelineScreen, TicketList, ThreadView, DesktermApp)
+               OutboxScreen, TimelineScreen, TicketList, ThreadView, ReportScreen, ChoiceScreen, PromptScreen,
+               DesktermApp)
     return {b.id for cls in classes for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
 
 
@@ -114,7 +116,7 @@ class DesktermApp(App[None]):
         self._ticket_screen: TicketScreen | None = None
         self._data_version = -1
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
-        self.agent_name = config.ui.agent or getpass.getuser()
+        self.agent_name = current_agent(config)
         self._stop_push = threading.Event()
         from deskterm.domain.sla import configure
 
@@ -153,6 +155,21 @@ class DesktermApp(App[None]):
         if not due_is_current(self.store.conn):
             self.recompute_due_worker(self.store.path)
         self.set_interval(2.0, self.poll_outbox)
+        from deskterm.store.presence import HEARTBEAT_SECONDS
+
+        self.set_interval(HEARTBEAT_SECONDS, self._presence_heartbeat)
+
+    def _presence_heartbeat(self) -> None:
+        """While this agent has a ticket open, refresh the presence row (a tiny write)."""
+        if self.store is not None and self._ticket_screen is not None and self._ticket_screen in self.screen_stack:
+            self._heartbeat_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="presence-heartbeat", exit_on_error=False)
+    def _heartbeat_worker(self, store_path: Path) -> None:
+        from deskterm.store import presence
+
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            presence.heartbeat(conn, self.agent_name, int(self.clock()))
 
     @work(thread=True, exclusive=True, group="sla", exit_on_error=False)
     def recompute_due_worker(self, store_path: Path) -> None:
@@ -182,6 +199,14 @@ class DesktermApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_push.set()
+        if self.store is not None:  # others stop seeing this agent at once (else after a minute)
+            from deskterm.store.presence import leave
+
+            try:
+                with self.store.transaction() as conn:
+                    leave(conn, self.agent_name)
+            except sqlite3.Error as exc:
+                log.warning("presence not cleared: %s", exc)
 
     def action_start_demo(self) -> None:
         if self.demo_factory is None or self.store is not None:
@@ -398,6 +423,13 @@ class DesktermApp(App[None]):
         if self.store is not None and not isinstance(self.screen, OutboxScreen):
             self.push_screen(OutboxScreen(store=self.store, clock=self.clock))
 
+    def action_report(self) -> None:
+        """Response and resolution times, SLA hit rates, volume (as `deskterm report`)."""
+        from deskterm.screens.report import ReportScreen
+
+        if self.store is not None and not isinstance(self.screen, ReportScreen):
+            self.push_screen(ReportScreen(store=self.store, clock=self.clock))
+
     def action_gdpr(self) -> None:
         """The GDPR centre: requests, flags, find, export, erase, retention."""
         from deskterm.screens.gdpr import GdprScreen
@@ -431,6 +463,24 @@ class DesktermApp(App[None]):
                 fetch_whole_message(store, message_row)
         self.post_message(WriteDone(f"{len(message_rows)} Nachricht(en) vollständig geladen"))
 
+    # -- presence (small teams on one store) ---------------------------------------------
+
+    def set_presence(self, ticket_id: int | None, activity: str = "viewing") -> None:
+        """Record what this agent has open (None: nothing); others see it within a poll."""
+        if self.store is not None:
+            self._presence_worker(self.store.path, ticket_id, activity)
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def _presence_worker(self, store_path: Path, ticket_id: int | None, activity: str) -> None:
+        from deskterm.store import presence
+
+        with Store.open(store_path, create=False) as store, store.transaction() as conn:
+            if ticket_id is None:
+                presence.leave(conn, self.agent_name)
+            else:
+                presence.enter(conn, self.agent_name, ticket_id, activity, int(self.clock()))
+            presence.expire(conn, int(self.clock()))
+
     @work(thread=True, group="write", exit_on_error=False)
     def mark_read_worker(self, store_path: Path, ticket_id: int) -> None:
         with Store.open(store_path, create=False) as store, store.transaction() as conn:
@@ -446,10 +496,11 @@ class DesktermApp(App[None]):
         from deskterm.screens.accounts import AccountsScreen
         from deskterm.screens.compose import ComposeScreen
         from deskterm.screens.outbox import OutboxScreen
+        from deskterm.screens.report import ReportScreen
 
         title = {InboxScreen: "Posteingang", TicketScreen: "Ticket", WelcomeScreen: "Willkommen",
                  GdprScreen: "DSGVO-Zentrale", AccountsScreen: "Konten", OutboxScreen: "Postausgang",
-                 ComposeScreen: "Antworten"}.get(type(self.screen), "deskterm")
+                 ComposeScreen: "Antworten", ReportScreen: "Bericht"}.get(type(self.screen), "deskterm")
         self.push_screen(HelpScreen(f"Tasten: {title}", bindings_of(self.screen)))
 
     def get_system_commands(self, screen: Screen) -> Iterator[SystemCommand]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deskterm import __version__
-from deskterm.config import STARTER_CONFIG, Config, ConfigError, load_config
+from deskterm.config import STARTER_CONFIG, Config, ConfigError, current_agent, load_config
 from deskterm.paths import InvalidProfileName, Locations, locations
 from deskterm.store.db import Store, StoreError
 
@@ -218,7 +218,8 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from deskterm.store.customers import MergeError
     from deskterm.store.gdpr import ErasureError
     from deskterm.store.gdpr_register import RegisterError
-    from deskterm.store.search import QueryError
+    from deskterm.domain.query import QueryError
+    from deskterm.domain.triage import TriageError
 
     from deskterm.accounts import AccountError
     from deskterm.secrets import SecretError
@@ -229,28 +230,29 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from deskterm.domain.reply_rules import RulesError
     from deskterm.domain.templates import TemplateRejected
 
-    return (MergeError, ErasureError, RegisterError, QueryError, AccountError, SecretError, SourceError,
+    return (MergeError, ErasureError, RegisterError, QueryError, TriageError, AccountError, SecretError, SourceError,
             MailSettingsError, OutboxError, TemplateRejected, RulesError)
 
 
-def cmd_search(args: argparse.Namespace, where: Locations, config: Config) -> int:
-    from deskterm.domain.sanitize import clean_line
-    from deskterm.store.inbox import tickets_by_ids
-    from deskterm.store.search import search_tickets
+def cmd_triage(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    """search / triage / views / report (cli_triage)."""
+    from deskterm import cli_triage
 
+    if args.command == "views":
+        return cli_triage.run_views(config)
     with profile_store(where, config, args) as store:
-        page = search_tickets(store.conn, " ".join(args.query), limit=args.limit)
-        for row in tickets_by_ids(store.conn, page.ticket_ids):
-            print(f"{row.id}\t{row.channel}\t{clean_line(row.customer_name)}\t{clean_line(row.subject)}\t"
-                  f"{clean_line(row.order_ref)}")
-    return 0
+        if args.command == "search":
+            return cli_triage.run_search(args, store, config)
+        if args.command == "report":
+            return cli_triage.run_report(args, store)
+        return cli_triage.run_triage(args, store, config)
 
 
 def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm import cli_customers
 
     with profile_store(where, config, args) as store:
-        return cli_customers.run(args, store, actor=config.ui.agent or None)
+        return cli_customers.run(args, store, actor=current_agent(config))
 
 
 def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -259,7 +261,7 @@ def cmd_gdpr(args: argparse.Namespace, where: Locations, config: Config) -> int:
     with profile_store(where, config, args) as store:
         if args.command == "audit":
             return cli_gdpr.run_audit(args, store)
-        return cli_gdpr.run_gdpr(args, store, policy=config.gdpr.policy(), actor=config.ui.agent or None)
+        return cli_gdpr.run_gdpr(args, store, policy=config.gdpr.policy(), actor=current_agent(config))
 
 
 def cmd_mail(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -348,10 +350,9 @@ def make_parser() -> argparse.ArgumentParser:
     sync.add_argument("--watch", action="store_true", help="keep syncing every interval until Ctrl-C")
     sync.add_argument("--interval", type=float, default=None, help="seconds between syncs with --watch")
 
-    search = sub.add_parser("search", help="full-text search; prints matching tickets, newest first")
-    search.add_argument("query", nargs="+", help="words, \"a phrase\", prefix*, a AND b, an order number")
-    search.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
-    search.add_argument("--limit", type=int, default=50)
+    from deskterm import cli_triage
+
+    cli_triage.add_parsers(sub)
 
     from deskterm import cli_customers
 
@@ -379,7 +380,10 @@ COMMANDS = {
     None: cmd_open,
     "demo": cmd_demo,
     "sync": cmd_sync,
-    "search": cmd_search,
+    "search": cmd_triage,
+    "triage": cmd_triage,
+    "views": cmd_triage,
+    "report": cmd_triage,
     "customer": cmd_customer,
     "gdpr": cmd_gdpr,
     "audit": cmd_gdpr,

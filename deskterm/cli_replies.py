@@ -8,11 +8,10 @@ gaps, the channel's rules) and goes through the same outbox; it is due at once, 
 from __future__ import annotations
 
 import argparse
-import getpass
 import time
 
 from deskterm.cli_args import action_parser
-from deskterm.config import Config
+from deskterm.config import Config, current_agent
 from deskterm.domain.sanitize import clean_line, clean_text
 from deskterm.store.db import Store
 
@@ -69,7 +68,7 @@ def run(args: argparse.Namespace, store: Store, config: Config) -> int:
     from deskterm.store.outbox import OutboxError
     from deskterm.store.replies import add_note, queue_reply, reply_problems
 
-    agent = config.ui.agent or getpass.getuser()
+    agent = current_agent(config)
     if args.command == "templates":
         if args.templates_command == "show":
             print(clean_text(_filled(config, store, args.template, args.ticket, args.language, agent)[0]))

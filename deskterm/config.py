@@ -165,6 +165,15 @@ class Config:
         return self.path.parent / "reply_rules.toml" if self.path else None
 
 
+def current_agent(config: Config) -> str:
+    """Who is working: $DESKTERM_AGENT (several agents sharing one login), else [ui] agent,
+    else the login name. Recorded on replies, triage actions, presence and the audit log."""
+    import getpass
+    import os
+
+    return os.environ.get("DESKTERM_AGENT") or config.ui.agent or getpass.getuser()
+
+
 _SCHEMA: dict[str, dict[str, type]] = {
     "": {"default_profile": str},
     "ui": {"theme": str, "agent": str},

@@ -173,6 +173,8 @@ class ComposeScreen(Screen[int | None]):
         self.rules: dict[str, ChannelRules] = {}
         self.template_used: ReplyTemplate | None = None
         self._save_timer: Timer | None = None
+        self.opened_at = int(clock())
+        self._conflict_confirmed = False
         self._saved_text = ""
         detail = ticket_detail(store.conn, ticket_id)
         self.channel = detail.row.channel if detail else "email"
@@ -341,11 +343,37 @@ class ComposeScreen(Screen[int | None]):
             self._check()
             self.notify("Nicht gesendet: " + clean_line(problems[0]), severity="error", markup=False)
             return
+        conflict = self._conflict() if self.kind == "reply" and not self._conflict_confirmed else None
+        if conflict:
+            from deskterm.screens.pickers import ChoiceScreen
+
+            self.app.push_screen(ChoiceScreen(conflict, [("send", "Trotzdem senden"), ("wait", "Nicht senden (Entwurf bleibt)")]),
+                                 self._conflict_answered)
+            return
         if self._save_timer is not None:
             self._save_timer.stop()
         status = self.template_used.status if self.template_used else None
         tags = self.template_used.tags if self.template_used else ()
         self.send_worker(self.store.path, text, status, tags)
+
+    def _conflict(self) -> str | None:
+        """Another agent replies to this ticket right now, or replied since this composer opened."""
+        from deskterm.store.presence import others_on, replied_since
+
+        now = int(self.clock())
+        replying = [p.agent for p in others_on(self.store.conn, self.ticket_id, self.agent, now)
+                    if p.activity == "replying"]
+        if replying:
+            return f"{clean_line(replying[0], max_chars=30)} antwortet gerade auch auf dieses Ticket."
+        other = replied_since(self.store.conn, self.ticket_id, self.opened_at, self.agent)
+        if other:
+            return f"{clean_line(other, max_chars=30)} hat inzwischen geantwortet."
+        return None
+
+    def _conflict_answered(self, choice: str | None) -> None:
+        if choice == "send":
+            self._conflict_confirmed = True
+            self.action_send()
 
     @work(thread=True, exclusive=True, group="compose-send", exit_on_error=False)
     def send_worker(self, store_path: Path, text: str, status: str | None, tags: tuple[str, ...]) -> None:

@@ -39,6 +39,7 @@ from deskterm.widgets.thread_view import ThreadView, thread_blocks
 from deskterm.domain.format import local_time
 
 THREAD_LIMIT = 200
+HEARTBEAT_SECONDS = 10
 PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
 
 
@@ -68,6 +69,8 @@ class TicketScreen(Screen[None]):
         Binding("u", "unmerge", "Zusammenführung trennen", show=False, id="ticket.unmerge"),
         Binding("l", "answer_link(True)", "Bestellung zuordnen", show=False, id="ticket.link_accept"),
         Binding("L", "answer_link(False)", "Zuordnung ablehnen", show=False, id="ticket.link_reject"),
+        Binding("e", "triage('resolve')", "Erledigen", id="ticket.resolve"),
+        Binding("semicolon", "triage('menu')", "Aktionen", id="ticket.triage"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
     ]
@@ -108,6 +111,15 @@ class TicketScreen(Screen[None]):
             self.query_one("#order-panel").add_class("hidden")
         self.load()
         self.query_one(ThreadView).focus()
+        self.set_interval(HEARTBEAT_SECONDS, self._refresh_header)
+
+    def on_screen_resume(self) -> None:
+        self.app.set_presence(self.ticket_id, "viewing")  # type: ignore[attr-defined]
+
+    def _refresh_header(self) -> None:
+        """Presence of others expires without any write: re-read the header now and then."""
+        if self.app.screen is self:
+            self.query_one("#ticket-header", Static).update(self._header())
 
     def load(self) -> None:
         """Bounded reads: the ticket row and its newest THREAD_LIMIT messages."""
@@ -157,10 +169,47 @@ class TicketScreen(Screen[None]):
         parts.append((f" · {messages} · zuletzt {local_time(row.last_message_at)}"
                       f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
         parts.extend(self._clock())
-        tags = ticket_tags(self.store.conn, self.ticket_id)
-        if tags:
-            parts.append(("  " + " ".join(f"#{clean_line(tag, max_chars=30)}" for tag in tags), "#8da4ef"))
+        parts.extend(self._triage_line())
+        parts.extend(self._presence())
         return Content.assemble(*parts)
+
+    def _triage_line(self) -> list[tuple[str, str]]:
+        """Assignee, queue, priority, snooze and tags, when set."""
+        from deskterm.domain.triage import PRIORITIES
+
+        row = self.store.conn.execute("SELECT assignee, queue, priority, snoozed_until FROM tickets WHERE id = ?",
+                                      (self.ticket_id,)).fetchone()
+        if row is None:
+            return []
+        assignee, queue, priority, snoozed = row
+        notes = []
+        if assignee:
+            notes.append(f"zugewiesen: {clean_line(assignee, max_chars=30)}")
+        if queue:
+            notes.append(f"Warteschlange: {clean_line(queue, max_chars=30)}")
+        if priority:
+            notes.append(f"Priorität: {PRIORITIES.get(priority, str(priority))}")
+        if snoozed:
+            notes.append(f"zurückgestellt bis {local_time(snoozed)}")
+        tags = ticket_tags(self.store.conn, self.ticket_id)
+        parts = [("\n" + " · ".join(notes), "#8da4ef")] if notes else []
+        if tags:
+            parts.append((("  " if notes else "\n") + " ".join(f"#{clean_line(tag, max_chars=30)}" for tag in tags),
+                          "#8da4ef"))
+        return parts
+
+    def _presence(self) -> list[tuple[str, str]]:
+        """"Anna antwortet gerade" / "Anna hat das Ticket offen" (rows seen in the last minute)."""
+        from deskterm.store.presence import others_on
+
+        agent = self.app.agent_name  # type: ignore[attr-defined]
+        others = others_on(self.store.conn, self.ticket_id, agent, int(self.clock()))
+        if not others:
+            return []
+        texts = [f"{clean_line(p.agent, max_chars=30)} {'antwortet gerade' if p.activity == 'replying' else 'hat das Ticket offen'}"
+                 for p in others]
+        replying = any(p.activity == "replying" for p in others)
+        return [("\n👥 " + " · ".join(texts), "bold #e5484d" if replying else "bold #ffc53d")]
 
     def _clock(self) -> list[tuple[str, str]]:
         """The response clock as stored (store.awaiting keeps the deadline), with its policy's name."""
@@ -170,7 +219,7 @@ class TicketScreen(Screen[None]):
 
         row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed, sla_due_at "
                                       "FROM tickets WHERE id = ?", (self.ticket_id,)).fetchone()
-        policy = policy_for(row[0]) if row else None
+        policy = policy_for(row[0], self.detail.account_key if self.detail else "") if row else None
         if row is None or policy is None:
             return []
         channel, status, since, no_response, due = row
@@ -192,6 +241,8 @@ class TicketScreen(Screen[None]):
 
     def show_ticket(self, ticket_id: int) -> None:
         """Switch this (reused) screen to another ticket, from its top."""
+        if self.is_mounted and self.app.screen is self and ticket_id != self.ticket_id:
+            self.app.set_presence(ticket_id, "viewing")  # type: ignore[attr-defined]
         self.ticket_id = ticket_id
         self.show_quoted = False
         self.order_position = 0
@@ -203,6 +254,7 @@ class TicketScreen(Screen[None]):
         self.load()
 
     def action_back(self) -> None:
+        self.app.set_presence(None)  # type: ignore[attr-defined]
         self.app.pop_screen()
 
     def action_compose(self, kind: str) -> None:
@@ -213,8 +265,11 @@ class TicketScreen(Screen[None]):
         screen = ComposeScreen(store=self.store, ticket_id=self.ticket_id, kind=kind, config=app.config,  # type: ignore[attr-defined]
                                agent=app.agent_name, clock=self.clock)  # type: ignore[attr-defined]
         app.push_screen(screen, self._composed)
+        if kind == "reply":
+            app.set_presence(self.ticket_id, "replying")  # type: ignore[attr-defined]
 
     def _composed(self, outbox_id: int | None) -> None:
+        self.app.set_presence(self.ticket_id, "viewing")  # type: ignore[attr-defined]
         if outbox_id is not None:
             self.last_queued = outbox_id
         self.load()
@@ -322,6 +377,14 @@ class TicketScreen(Screen[None]):
             "DSGVO-Anfrage angelegt",
             lambda conn, now: register_request(conn, kind, received_at=now, now=now, actor=actor, ticket_id=ticket_id),
         )
+
+    def action_triage(self, action: str) -> None:
+        """Resolve (e) or any triage action (;) on this ticket."""
+        from deskterm.screens.triage import Triage
+
+        app = self.app
+        Triage(app, lambda: [self.ticket_id], agent=app.agent_name,  # type: ignore[attr-defined]
+               agents=app.config.team.agents, queues=app.config.team.queues).run(action)  # type: ignore[attr-defined]
 
     def action_next_ticket(self) -> None:
         self.app.step_ticket(self, +1)  # type: ignore[attr-defined]

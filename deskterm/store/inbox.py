@@ -64,6 +64,7 @@ class TicketDetail:
     row: TicketRow
     account_name: str
     order_id: int | None
+    account_key: str = ""
 
 
 def _row(values: tuple) -> TicketRow:  # type: ignore[type-arg]
@@ -131,13 +132,13 @@ def tickets_by_ids(conn: sqlite3.Connection, ids: list[int]) -> list[TicketRow]:
 
 def ticket_detail(conn: sqlite3.Connection, ticket_id: int) -> TicketDetail | None:
     row = conn.execute(
-        f"SELECT {', '.join('t.' + c.strip() for c in _ROW_COLUMNS.split(','))}, a.name, t.order_id "
+        f"SELECT {', '.join('t.' + c.strip() for c in _ROW_COLUMNS.split(','))}, a.name, t.order_id, a.key "
         "FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?",
         (ticket_id,),
     ).fetchone()
     if row is None:
         return None
-    return TicketDetail(_row(row[:_N_COLUMNS]), row[_N_COLUMNS], row[_N_COLUMNS + 1])
+    return TicketDetail(_row(row[:_N_COLUMNS]), row[_N_COLUMNS], row[_N_COLUMNS + 1], row[_N_COLUMNS + 2])
 
 
 def ticket_messages(conn: sqlite3.Connection, ticket_id: int, *, limit: int = 200) -> list[MessageRow]:

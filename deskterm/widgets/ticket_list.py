@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm.domain.format import age_label
+from deskterm.domain.format import BERLIN, age_label
 from deskterm.domain.sla import countdown_label, urgency
 from deskterm.widgets.rows import STATUS_LABELS, DisplayRow
 
@@ -162,6 +162,15 @@ class TicketList(ScrollView, can_focus=True):
         colour = DUE_STYLES[urgency(row.due, now)]
         return Segment(set_cell_size(label, W_DUE) + " ", base + colour)
 
+    @staticmethod
+    def _status_label(row: DisplayRow, now: float) -> str:
+        """The status; a snoozed ticket shows when it comes back ("bis 14:00", "bis 07.12.")."""
+        if row.status == "snoozed" and row.snoozed_until:
+            wake = datetime.fromtimestamp(row.snoozed_until, BERLIN)
+            same_day = wake.date() == datetime.fromtimestamp(now, BERLIN).date()
+            return f"bis {wake:%H:%M}" if same_day else f"bis {wake:%d.%m.}"
+        return STATUS_LABELS.get(row.status, row.status)
+
     def on_resize(self) -> None:
         self._resize_virtual()
 
@@ -210,7 +219,7 @@ class TicketList(ScrollView, can_focus=True):
         segments.append(Segment(set_cell_size(age_label(now - row.last_message_at), W_AGE) + " ", dim))
         if due_w:
             segments.append(self._due_segment(row, now, base, dim))
-        segments.append(Segment(set_cell_size(STATUS_LABELS.get(row.status, row.status), W_STATUS), dim))
+        segments.append(Segment(set_cell_size(self._status_label(row, now), W_STATUS), dim))
         used = sum(segment.cell_length for segment in segments)  # cells, not characters: emoji are wide
         if used < width:
             segments.append(Segment(" " * (width - used), base))
