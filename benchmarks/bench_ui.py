@@ -49,10 +49,13 @@ RUNS = 5
 def _first_subject(store: Path) -> str:
     from deskterm.domain.sanitize import clean_line
 
-    conn = sqlite3.connect(store)
-    subject = conn.execute("SELECT subject FROM tickets ORDER BY last_message_at DESC, id DESC LIMIT 1").fetchone()[0]
-    conn.close()
-    return clean_line(subject)[:20]
+    from deskterm.store.db import Store
+    from deskterm.widgets.rows import QueueRows
+
+    with Store.open(store, create=False) as opened:  # the start view: deadline first, then activity
+        row = QueueRows(opened.conn).get(0)
+    assert row is not None
+    return row.subject[:20]
 
 
 def _spawn(store: Path, home: str) -> tuple[int, int, float]:
@@ -233,7 +236,7 @@ def search_p95(store: Path, queries: dict[str, str]) -> dict[str, dict[str, floa
         times = []
         for _ in range(20):
             start = time.perf_counter()
-            ids, _more = run_search(store, query)
+            ids, _more = run_search(store, query, now=int(time.time()), agent="bench")
             times.append(time.perf_counter() - start)
         times.sort()
         out[name] = {"query": query, "matches": matches, "tickets": len(ids),  # type: ignore[dict-item]

@@ -66,3 +66,34 @@ def test_reply_settings_and_signatures_per_account(tmp_path) -> None:  # type: i
     assert config.reply.signature_for("mail") == "Grüße\nTeam"
     assert config.reply.signature_for("amazon-de") == "Ihr Team auf Amazon"
     assert config.templates_dir == tmp_path / "templates"
+
+
+def test_saved_views_team_and_per_account_clocks(tmp_path: Path) -> None:
+    from deskterm.domain.sla import configure, policy_for
+
+    config = load_config(_write(tmp_path, '[team]\nagents = ["Anna", "Ben"]\nqueues = ["retouren"]\n'
+                                          '[views.amazon-heute]\nquery = "channel:amazon due:today"\nkey = "7"\n'
+                                          '[sla.account.amazon-b2b]\nchannel = "amazon"\nhours = 12\n'))
+    assert config.team.agents == ("Anna", "Ben") and config.team.queues == ("retouren",)
+    assert config.views == {"amazon-heute": {"query": "channel:amazon due:today", "key": "7"}}
+    try:
+        configure(config.sla.state, config.sla.channels)
+        b2b, other = policy_for("amazon", "amazon-b2b"), policy_for("amazon", "amazon-de")
+        assert b2b is not None and other is not None and (b2b.hours, other.hours) == (12, 24)
+    finally:
+        configure()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[views.x]\nquery = "due:4h"\n', ":2: views.x.query: due: schreiben Sie due:<4h"),
+        ('[views.x]\nquery = "tag:vip"\nkey = "1"\n', "views.x.key: \"1\" belongs to the built-in view"),
+        ('[views.x]\nkey = "7"\n', "views.x.query: a search such as"),
+        ('[sla.account.shop]\nhours = 8\n', "sla.account.shop.channel: name the account's channel"),
+        ('[sla.account.shop]\nchannel = "email"\nhours = "acht"\n', "sla.account.shop.hours: not a valid setting"),
+    ],
+)
+def test_bad_views_and_account_clocks_are_explained(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(")):
+        load_config(_write(tmp_path, text))

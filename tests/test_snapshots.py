@@ -45,7 +45,7 @@ def test_ticket_with_quotes(snap_compare, demo_store: Path, isolated_home) -> No
         position = store.conn.execute(
             "SELECT count(*) FROM tickets WHERE (last_message_at, id) > (SELECT last_message_at, id FROM tickets "
             "WHERE id = (SELECT ticket_id FROM messages WHERE body_quoted <> '' ORDER BY id LIMIT 1))").fetchone()[0]
-    assert snap_compare(app, terminal_size=SIZE, press=[*(["j"] * position), "enter", "z"])
+    assert snap_compare(app, terminal_size=SIZE, press=["6", *(["j"] * position), "enter", "z"])
 
 
 def test_search(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
@@ -165,3 +165,54 @@ def test_outbox(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untype
                            "last_error = 'SMTP mail.example: 550 5.1.1 mailbox unavailable' WHERE id = ?", (first.id,))
         store.conn.execute("UPDATE outbox SET next_attempt_at = ? WHERE id <> ?", (int(FROZEN_NOW) + 10**9, first.id))
     assert snap_compare(_app(path, None), terminal_size=SIZE, press=["O"])
+
+
+def _triaged(store_path: Path) -> list[int]:
+    """Two tickets snoozed, one urgent and assigned with tags, and Anna replying to it."""
+    from deskterm.store import presence, triage
+
+    now = int(FROZEN_NOW)
+    with Store.open(store_path, create=False) as store, store.transaction() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM tickets WHERE status = 'open' AND sla_due_at IS NOT NULL "
+                                          "ORDER BY sla_due_at, id LIMIT 4")]
+        triage.set_status(conn, ids[2:4], "snoozed", agent="jana", now=now, snoozed_until=now + 3 * 3600)
+        triage.set_priority(conn, ids[:1], 2, agent="jana", now=now)
+        triage.set_priority(conn, ids[1:2], 1, agent="jana", now=now)
+        triage.assign(conn, ids[:1], "Jana", agent="jana", now=now)
+        triage.tag(conn, ids[:1], ["vip", "rückfrage"], agent="jana", now=now)
+        presence.enter(conn, "Anna", ids[0], "replying", now)
+    return ids
+
+
+def test_triage_menu_over_marked_tickets(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    _triaged(demo_store)
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["x", "j", "x", "semicolon"])
+
+
+def test_snoozed_view(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    _triaged(demo_store)
+
+    async def snoozed(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("4")
+        for _ in range(100):
+            if pilot.app.screen.ticket_list.rows.total == 2:
+                break
+            await pilot.pause(0.02)
+
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=snoozed)
+
+
+def test_ticket_with_assignment_and_presence(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    _triaged(demo_store)
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, press=["enter"])
+
+
+def test_report(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    async def report(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("R")
+        for _ in range(200):
+            if "Erste Antwort" in str(pilot.app.screen.query_one("#report-body").render()):
+                break
+            await pilot.pause(0.02)
+
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=report)

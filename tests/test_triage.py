@@ -289,3 +289,30 @@ def test_the_undo_journal_holds_no_message_text(demo_store: Path) -> None:
         assert set(before[str(ids[0])]) == {"status", "assignee", "queue", "priority", "snoozed_until",
                                              "no_response_needed", "resolved_at", "sla_paused_at",
                                              "sla_paused_seconds", "tags"}
+
+
+def test_triage_and_search_from_the_command_line(demo_store: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, env_without_textual_noise
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**env_without_textual_noise(), "DESKTERM_AGENT": "Jana"}
+        return subprocess.run([sys.executable, "-m", "deskterm", "--store", str(demo_store), *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=60)
+
+    with Store.open(demo_store, create=False) as store:
+        otto = {r[0] for r in store.conn.execute("SELECT id FROM tickets WHERE channel = 'otto' AND status = 'open'")}
+    done = run("triage", "snooze", "2h", "--query", "channel:otto status:open")
+    assert done.returncode == 0 and f"{len(otto)} tickets" in done.stdout, done.stderr
+    found = run("search", "status:snoozed", "--json", "--limit", "500")
+    assert {json.loads(line)["id"] for line in found.stdout.splitlines()} == otto
+    assert "Rückgängig" in run("triage", "undo").stdout
+    with Store.open(demo_store, create=False) as store:
+        assert _statuses(demo_store, sorted(otto)) == {"open"}
+        assert store.conn.execute("SELECT agent FROM triage_actions").fetchone()[0] == "Jana"
+    bad = run("search", "due:morgen")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "due:<4h" in bad.stderr
+    bad = run("triage", "tag", "x" * 50, "--ids", "1")
+    assert bad.returncode == 2 and "Schlagwort" in bad.stderr

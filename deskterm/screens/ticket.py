@@ -209,7 +209,7 @@ class TicketScreen(Screen[None]):
         texts = [f"{clean_line(p.agent, max_chars=30)} {'antwortet gerade' if p.activity == 'replying' else 'hat das Ticket offen'}"
                  for p in others]
         replying = any(p.activity == "replying" for p in others)
-        return [("\n👥 " + " · ".join(texts), "bold #e5484d" if replying else "bold #ffc53d")]
+        return [("\n» " + " · ".join(texts), "bold #e5484d" if replying else "bold #ffc53d")]
 
     def _clock(self) -> list[tuple[str, str]]:
         """The response clock as stored (store.awaiting keeps the deadline), with its policy's name."""
