@@ -47,8 +47,6 @@ RUNS = 5
 
 
 def _first_subject(store: Path) -> str:
-    from deskterm.domain.sanitize import clean_line
-
     from deskterm.store.db import Store
     from deskterm.widgets.rows import QueueRows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from deskterm.cli_args import action_parser
@@ -90,8 +91,8 @@ def run_search(args: argparse.Namespace, store: Store, config: Config) -> int:
         else:
             print(f"{row.id}\t{row.channel}\t{clean_line(row.customer_name)}\t{clean_line(row.subject)}\t"
                   f"{clean_line(row.order_ref)}")
-    if result.more and not args.json:
-        print(f"(more than {args.limit}; use --limit)")
+    if result.more:
+        print(f"deskterm: more than {args.limit} tickets match; --limit N shows more", file=sys.stderr)
     return 0
 
 

@@ -23,7 +23,7 @@ from deskterm.screens.triage import INBOX_BINDINGS, Triage
 from deskterm.store.db import Store
 from deskterm.store.gdpr_register import reminders
 from deskterm.store.inbox import channel_counts, due_counts
-from deskterm.store.query import run_query
+from deskterm.store.query import RESULT_LIMIT, SEARCH_LIMIT, run_query
 from deskterm.widgets.key_bar import KeyBar
 from deskterm.widgets.rows import DueRows, IdRows, InboxRows, QueueRows
 from deskterm.widgets.status_bar import SyncStatusBar
@@ -45,11 +45,12 @@ class QueryFailed(Message):
         self.reason = reason
 
 
-def run_search(store_path: Path, text: str, *, now: int, agent: str) -> tuple[list[int], bool]:
+def run_search(store_path: Path, text: str, *, now: int, agent: str,
+               limit: int = SEARCH_LIMIT) -> tuple[list[int], bool]:
     """Parse and run a query in the calling (worker) thread with its own connection."""
     query = parse_query(text, now=now, agent=agent)
     with Store.open(store_path, create=False) as store:
-        result = run_query(store.conn, query, now=now, agent=agent)
+        result = run_query(store.conn, query, now=now, agent=agent, limit=limit)
     return result.ticket_ids, result.more
 
 
@@ -284,7 +285,10 @@ class InboxScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def query_worker(self, purpose: str, text: str, now: int) -> None:
         try:
-            ids, more = run_search(self.store.path, text, now=now, agent=self.agent)
+            # Marking by query and saved views take everything (up to 5,000); a search shows
+            # the newest 500 matches.
+            limit = SEARCH_LIMIT if purpose == "search" else RESULT_LIMIT
+            ids, more = run_search(self.store.path, text, now=now, agent=self.agent, limit=limit)
         except QueryError as exc:
             self.post_message(QueryFailed(text, str(exc)))
             return

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
 from datetime import datetime, timezone
 
@@ -58,6 +56,9 @@ def build_reply(*, from_addr: str, from_name: str, to_addr: str, to_name: str, s
                 in_reply_to: str | None, references: list[str], message_id: str, date: datetime) -> bytes:
     """RFC 5322 bytes of a plain-text reply. Names and subjects come from buyers: control
     characters and line breaks are removed before they reach a header, so nothing can add one."""
+    from email.message import EmailMessage  # ~10 ms of imports: not for the app's outbox poll
+    from email.policy import SMTP
+
     mail = EmailMessage(policy=SMTP)
     mail["From"] = formataddr((clean_line(from_name), from_addr))
     mail["To"] = formataddr((clean_line(to_name), to_addr))

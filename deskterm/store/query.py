@@ -16,8 +16,8 @@ from typing import cast
 from deskterm.domain.query import Filter, Query, QueryError
 
 RESULT_LIMIT = 5000
-_FTS_BATCH = 500
-_FTS_ROUNDS = 20
+SEARCH_LIMIT = 500  # what the inbox's `/` shows at once (newest first, "+" when there is more)
+_FTS_FIRST_WINDOW = 400  # messages in a text search's first round (at least twice the limit); then x10, x50
 
 _ORDER = {
     "activity": "t.last_message_at DESC, t.id DESC",
@@ -123,11 +123,19 @@ def where_clause(query: Query, *, now: int, agent: str = "") -> tuple[str, list[
     return (" AND ".join(parts) or "1"), args
 
 
+def _clock_required(query: Query) -> bool:
+    """Does every match have a running clock (a positive due: or is:overdue/is:due filter)?"""
+    return any(not f.negated and (f.key == "due" or (f.key == "is" and set(f.values) <= {"overdue", "due"}))
+               for f in query.filters)
+
+
 def run_query(conn: sqlite3.Connection, query: Query, *, now: int, agent: str = "",
               limit: int = RESULT_LIMIT) -> QueryResult:
     """Ticket ids matching `query`, in its sort order, at most `limit`."""
     where, args = where_clause(query, now=now, agent=agent)
     order = _ORDER[query.sort]
+    if query.sort == "due" and _clock_required(query):
+        order = "t.sla_due_at, t.id"  # the deadline index yields this order: no sort, LIMIT stops early
     try:
         if query.words:
             return _with_words(conn, query, where, args, order, limit)
@@ -145,33 +153,38 @@ def run_query(conn: sqlite3.Connection, query: Query, *, now: int, agent: str = 
 
 def _with_words(conn: sqlite3.Connection, query: Query, where: str, args: list[object], order: str,
                 limit: int) -> QueryResult:
-    """Walk matching messages newest first, keep tickets that pass the filters, then sort."""
+    """Walk matching messages newest first, keep tickets that pass the filters, then sort.
+
+    Each round asks FTS5 for a larger window (one doclist merge per round: a prefix such
+    as `bestell*` costs the same for 400 rows as for 10); it stops as soon as `limit`
+    tickets are found, so a plain search costs one round and a narrow filter a few."""
     expression = query.words + "".join(f" NOT {w}" for w in query.negated_words)
     found: dict[int, None] = {}
     cursor: int | None = None
     more = False
-    for _ in range(_FTS_ROUNDS):
+    first = max(_FTS_FIRST_WINDOW, 2 * limit)
+    for batch in (first, first * 10, first * 50):
         bound = "" if cursor is None else "AND rowid < ? "
         params: tuple[object, ...] = (expression,) if cursor is None else (expression, cursor)
         message_ids = [r[0] for r in conn.execute(
             f"SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? {bound}ORDER BY rowid DESC LIMIT ?",
-            (*params, _FTS_BATCH))]
-        if not message_ids:
-            break
-        marks = ",".join("?" * len(message_ids))
-        owners = dict(conn.execute(
-            f"SELECT m.id, m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-            f"WHERE m.id IN ({marks}) AND {where}", (*message_ids, *args)).fetchall())
-        for message_id in message_ids:
-            ticket_id = owners.get(message_id)
-            if ticket_id is not None:
-                found.setdefault(ticket_id, None)
+            (*params, batch))]
+        for start in range(0, len(message_ids), 500):
+            chunk = message_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            owners = dict(conn.execute(
+                f"SELECT m.id, m.ticket_id FROM messages m JOIN tickets t ON t.id = m.ticket_id "
+                f"WHERE m.id IN ({marks}) AND {where}", (*chunk, *args)).fetchall())
+            for message_id in chunk:
+                ticket_id = owners.get(message_id)
+                if ticket_id is not None:
+                    found.setdefault(ticket_id, None)
         if len(found) > limit:
             more = True
             break
-        cursor = message_ids[-1]
-        if len(message_ids) < _FTS_BATCH:
+        if len(message_ids) < batch:
             break
+        cursor = message_ids[-1]
     else:
         more = True
     ids = list(found)[:limit]
