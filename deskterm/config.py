@@ -62,13 +62,14 @@ language = "de"
 # agents = ["Jana", "Anna"]
 # queues = ["retouren", "dsgvo"]
 
-# Saved views: a search on a key (1-6 are built in: inbox, due, mine, snoozed, resolved, all).
+# Saved views: a search on a key (1-8 are built in: inbox, due, mine, snoozed, resolved,
+# all, overdue, due within 4 hours).
 # [views.amazon-heute]
 # query = "channel:amazon due:today"
-# key = "7"
+# key = "9"
 # [views.retouren]
 # query = "intent:return -status:resolved sort:due"
-# key = "8"
+# key = "0"
 
 [keymap]
 # Any key by its binding id ('?' lists keys; the command palette shows every action), e.g.

@@ -72,10 +72,10 @@ def test_saved_views_team_and_per_account_clocks(tmp_path: Path) -> None:
     from deskterm.domain.sla import configure, policy_for
 
     config = load_config(_write(tmp_path, '[team]\nagents = ["Anna", "Ben"]\nqueues = ["retouren"]\n'
-                                          '[views.amazon-heute]\nquery = "channel:amazon due:today"\nkey = "7"\n'
+                                          '[views.amazon-heute]\nquery = "channel:amazon due:today"\nkey = "9"\n'
                                           '[sla.account.amazon-b2b]\nchannel = "amazon"\nhours = 12\n'))
     assert config.team.agents == ("Anna", "Ben") and config.team.queues == ("retouren",)
-    assert config.views == {"amazon-heute": {"query": "channel:amazon due:today", "key": "7"}}
+    assert config.views == {"amazon-heute": {"query": "channel:amazon due:today", "key": "9"}}
     try:
         configure(config.sla.state, config.sla.channels)
         b2b, other = policy_for("amazon", "amazon-b2b"), policy_for("amazon", "amazon-de")
@@ -88,7 +88,7 @@ def test_saved_views_team_and_per_account_clocks(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ('[views.x]\nquery = "due:4h"\n', ":2: views.x.query: due: schreiben Sie due:<4h"),
-        ('[views.x]\nquery = "tag:vip"\nkey = "1"\n', "views.x.key: \"1\" belongs to the built-in view"),
+        ('[views.x]\nquery = "tag:vip"\nkey = "1"\n', "views.x.key: \"1\" belongs to a built-in view"),
         ('[views.x]\nkey = "7"\n', "views.x.query: a search such as"),
         ('[sla.account.shop]\nhours = 8\n', "sla.account.shop.channel: name the account's channel"),
         ('[sla.account.shop]\nchannel = "email"\nhours = "acht"\n', "sla.account.shop.hours: not a valid setting"),

@@ -316,3 +316,24 @@ def test_triage_and_search_from_the_command_line(demo_store: Path) -> None:
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "due:<4h" in bad.stderr
     bad = run("triage", "tag", "x" * 50, "--ids", "1")
     assert bad.returncode == 2 and "Schlagwort" in bad.stderr
+
+
+async def test_saved_and_built_in_views_switch_by_key(demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    config = Config(views={"kaufland": {"query": "channel:kaufland -status:resolved", "key": "9"}})
+    app = build_app(store=Store.open(demo_store, create=False), profile="test", config=config, where=isolated_home,
+                    clock=lambda: FROZEN_NOW, poll_seconds=0.1)
+    with Store.open(demo_store, create=False) as store:
+        kaufland = {r[0] for r in store.conn.execute(
+            "SELECT id FROM tickets WHERE channel = 'kaufland' AND status <> 'resolved'")}
+        overdue = {r[0] for r in store.conn.execute(
+            "SELECT id FROM tickets WHERE sla_due_at < ? AND status <> 'snoozed'", (NOW,))}
+    async with app.run_test(size=(160, 48)) as pilot:
+        inbox = app.inbox
+        assert inbox is not None
+        ids = lambda: {inbox.ticket_list.rows.get(i).id for i in range(inbox.ticket_list.rows.total)}  # noqa: E731
+        await pilot.press("9")
+        await wait_for(pilot, lambda: ids() == kaufland)
+        assert "kaufland" in inbox.query_one("#inbox-title").render().plain
+        await pilot.press("7")
+        await wait_for(pilot, lambda: ids() == overdue)
+        assert overdue and "Überfällig" in inbox.query_one("#inbox-title").render().plain

@@ -6,7 +6,7 @@ cut at a few thousand tickets.
 
     [views.amazon-heute]
     query = "channel:amazon due:today"
-    key = "7"
+    key = "9"
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ BUILTIN_VIEWS: tuple[View, ...] = (
     View("Zurückgestellt", "4", query="status:snoozed sort:wake", description="nach Weckzeit"),
     View("Erledigt", "5", provider="resolved", description="erledigte Tickets, neueste zuerst"),
     View("Alle", "6", provider="all", description="alle Tickets, neueste Aktivität zuerst"),
+    View("Überfällig", "7", query="is:overdue -status:snoozed sort:due", description="Frist verpasst"),
+    View("Bald fällig", "8", query="due:<4h -is:overdue -status:snoozed sort:due",
+         description="Frist endet in den nächsten 4 Stunden"),
 )
-
-VIEW_KEYS_FREE = tuple("789")  # keys a saved view may take without a remap
 
 
 def all_views(saved: dict[str, dict[str, str]]) -> list[View]:
@@ -62,5 +63,5 @@ def check_saved_view(name: str, values: dict[str, object], *, now: float) -> str
     if not isinstance(key, str) or (key and len(key.split(",")[0]) > 12):
         return f"views.{name}.key: a key such as \"7\" or \"ctrl+r\""
     if key in {v.key for v in BUILTIN_VIEWS}:
-        return f"views.{name}.key: \"{key}\" belongs to the built-in view; use 7, 8, 9 or another key"
+        return f"views.{name}.key: \"{key}\" belongs to a built-in view (1-8); use 9, 0 or another key"
     return None
