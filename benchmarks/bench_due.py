@@ -14,31 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import timed  # noqa: E402
 
 from deskterm.store.db import Store  # noqa: E402
 from deskterm.store.inbox import due_counts  # noqa: E402
 from deskterm.widgets.rows import DueRows  # noqa: E402
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"median_ms": round(statistics.median(ordered) * 1000, 2),
-            "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 2)}
-
-
-def timed(work, runs: int = 20) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - start)
-    return stats(samples)
 
 
 async def tick_cost(path: Path) -> dict[str, float]:

@@ -227,10 +227,10 @@ def search_p95(store: Path, queries: dict[str, str]) -> dict[str, dict[str, floa
     conn = sqlite3.connect(store)
     out: dict[str, dict[str, float]] = {}
     for name, query in queries.items():
-        from deskterm.store.search import build_fts_query
+        from deskterm.domain.query import parse_query
 
         matches = conn.execute("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?",
-                               (build_fts_query(query),)).fetchone()[0]
+                               (parse_query(query, now=0).words,)).fetchone()[0]
         times = []
         for _ in range(20):
             start = time.perf_counter()

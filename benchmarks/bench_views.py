@@ -18,12 +18,14 @@ triage actions are undone at the end):
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from timing import timed  # noqa: E402
 
 from deskterm.domain.query import parse_query  # noqa: E402
 from deskterm.domain.views import BUILTIN_VIEWS  # noqa: E402
@@ -41,21 +43,6 @@ QUERIES = (
     "order:302*",
     "-status:resolved -tag:vip sort:due",
 )
-
-
-def stats(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {"median_ms": round(statistics.median(ordered) * 1000, 2),
-            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 2)}
-
-
-def timed(work, runs: int = 20) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - start)
-    return stats(samples)
 
 
 def first_screen(rows) -> None:  # type: ignore[no-untyped-def]

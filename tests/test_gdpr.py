@@ -29,12 +29,19 @@ from deskterm.store.db import Store
 from deskterm.store.gdpr import erase_person, plan_erasure, scrub_files
 from deskterm.store.gdpr_export import DATA_SCHEMA, export_person
 from deskterm.store.order_context import customer_orders, order_detail
-from deskterm.store.search import search_tickets
 from deskterm.store.sync_writes import apply_batch, ensure_account
 from tests.conftest import ANCHOR, synced_demo_store
 
 CANARY = "ZqxCanary7731"
 NOW = int(ANCHOR.timestamp()) + 3600
+
+
+def _found(conn, text: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Tickets the inbox's search finds for `text` (the FTS index, as the app queries it)."""
+    from deskterm.domain.query import parse_query
+    from deskterm.store.query import run_query
+
+    return run_query(conn, parse_query(text, now=0), now=0).ticket_ids
 
 
 def _canary_batches() -> list[tuple[Channel, Batch]]:
@@ -102,7 +109,7 @@ def test_canary_is_gone_from_every_file_after_erasure(isolated_home, tmp_path: P
     synced_demo_store(path, tickets=60)  # other customers' data around it
     with Store.open(path) as store:
         _load(store, _canary_batches(), now=NOW)
-        assert search_tickets(store.conn, CANARY.lower()).ticket_ids, "the marker must be in the FTS index first"
+        assert _found(store.conn, CANARY.lower()), "the marker must be in the FTS index first"
         store.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # part of it in the main file, part in the WAL
         customer = store.conn.execute("SELECT customer_id FROM identities WHERE value LIKE 'erika.%'").fetchone()[0]
         other = store.conn.execute("SELECT customer_id FROM identities WHERE value LIKE ?",
@@ -124,7 +131,7 @@ def test_canary_is_gone_from_every_file_after_erasure(isolated_home, tmp_path: P
             erase_person(conn, plan, now=NOW, actor="admin")
         scrub = scrub_files(store.conn)
         assert scrub["wal_truncated"]
-        assert search_tickets(store.conn, CANARY.lower()).ticket_ids == []
+        assert _found(store.conn, CANARY.lower()) == []
         assert store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == 60
         assert verify_audit(store.conn).ok
         # Scanned while the store is still open, as it is while the app runs (closing would drop the WAL).
@@ -293,7 +300,7 @@ def test_commercial_letters_are_kept_out_of_search_when_the_seller_enables_the_c
         assert any("Handelsbrief" in str(k.get("reason")) for k in receipt["kept"])  # type: ignore[union-attr]
         assert store.conn.execute("SELECT count(*) FROM held_messages").fetchone()[0] == 3
         # Only the other (not erased) customer's Amazon ticket still matches; the held letters do not.
-        found = search_tickets(store.conn, CANARY.lower()).ticket_ids
+        found = _found(store.conn, CANARY.lower())
         assert [store.conn.execute("SELECT channel FROM tickets WHERE id = ?", (t,)).fetchone()[0] for t in found] == \
             ["amazon"]
         assert store.conn.execute("SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id "

@@ -1,4 +1,5 @@
-"""Full-text search: every query class finds what it should, newest first, safely."""
+"""Full-text search through the search language: every query class finds what it should,
+newest activity first, and user text never becomes FTS5 or SQL syntax."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from deskterm.domain.query import QueryError, parse_query
 from deskterm.store.db import Store
-from deskterm.store.search import QueryError, build_fts_query, search_tickets
+from deskterm.store.query import QueryResult, run_query
+from tests.conftest import FROZEN_NOW
+
+
+def search_tickets(conn, text: str, *, limit: int = 50) -> QueryResult:  # type: ignore[no-untyped-def]
+    return run_query(conn, parse_query(text, now=FROZEN_NOW), now=int(FROZEN_NOW), limit=limit)
 
 
 @pytest.fixture
@@ -47,11 +54,14 @@ def test_order_number_and_sender_find_their_ticket(conn) -> None:  # type: ignor
     assert search_tickets(conn, alias).ticket_ids
 
 
-def test_results_are_newest_first_and_page(conn) -> None:  # type: ignore[no-untyped-def]
+def test_results_are_newest_first_and_cut_at_the_limit(conn) -> None:  # type: ignore[no-untyped-def]
     first = search_tickets(conn, "bestellung", limit=5)
-    assert len(first.ticket_ids) == 5 and first.next_before is not None
-    second = search_tickets(conn, "bestellung", limit=5, before=first.next_before)
-    assert not set(first.ticket_ids) & set(second.ticket_ids)
+    assert len(first.ticket_ids) == 5 and first.more
+    every = search_tickets(conn, "bestellung", limit=1000)
+    assert not every.more and len(every.ticket_ids) > 5
+    activity = [conn.execute("SELECT last_message_at, id FROM tickets WHERE id = ?", (i,)).fetchone()
+                for i in every.ticket_ids]
+    assert activity == sorted(activity, reverse=True)
 
 
 @pytest.mark.parametrize("query", ['"', "*", "AND", "paket OR", "NOT", "   "])
@@ -60,7 +70,15 @@ def test_bad_queries_get_a_clear_error(conn, query: str) -> None:  # type: ignor
         search_tickets(conn, query)
 
 
-@pytest.mark.parametrize("query", ["a:b", "(paket", "paket)", "NEAR(a b)", "^paket", "x\"y", "[bold]x[/]", "-paket"])
-def test_fts_syntax_in_user_text_is_taken_literally(conn, query: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("query", ['"a:b"', "(paket", "paket)", "NEAR(a b)", "^paket", "x\"y", "[bold]x[/]", "-paket",
+                                   "'; DROP TABLE tickets; --", "from:\"o'brien\""])
+def test_fts_and_sql_syntax_in_user_text_is_taken_literally(conn, query: str) -> None:  # type: ignore[no-untyped-def]
     search_tickets(conn, query)  # no sqlite error
-    assert build_fts_query(query).startswith('"')
+    parsed = parse_query(query, now=FROZEN_NOW)
+    assert all(part.startswith('"') or part in ("AND", "OR", "NOT") for part in parsed.words.split(" ") if part)
+    assert conn.execute("SELECT count(*) FROM tickets").fetchone()[0] > 0
+
+
+def test_an_unknown_filter_says_how_to_search_for_the_text(conn) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QueryError, match='als Text suchen: "a:b"'):
+        search_tickets(conn, "a:b")

@@ -69,7 +69,8 @@ class Query:
         return not self.words and not self.negated_words and not self.filters
 
 
-def _fts_string(word: str) -> str:
+def fts_string(word: str) -> str:
+    """One typed word as a quoted FTS5 string; a trailing * keeps it a prefix search."""
     prefix = word.endswith("*")
     word = word.rstrip("*")
     if word.startswith('"'):
@@ -199,11 +200,11 @@ def parse_query(text: str, *, now: float, agent: str = "") -> Query:
             expect_word = True
             continue
         if token.startswith("-") and len(token) > 1:
-            fts = _fts_string(token[1:])
+            fts = fts_string(token[1:])
             if fts:
                 negated.append(fts)
             continue
-        fts = _fts_string(token)
+        fts = fts_string(token)
         if not fts:
             continue
         if not expect_word:

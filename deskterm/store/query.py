@@ -32,6 +32,21 @@ class QueryResult:
     more: bool  # the result was cut at the limit (or the text search stopped early)
 
 
+# is:<value> -> (SQL, which parameter it takes: "now", "agent" or none)
+_IS_SQL: dict[str, tuple[str, str]] = {
+    "unread": ("t.unread = 1", ""),
+    "read": ("t.unread = 0", ""),
+    "overdue": ("(t.sla_due_at IS NOT NULL AND t.sla_due_at < ?)", "now"),
+    "due": ("t.sla_due_at IS NOT NULL", ""),
+    "snoozed": ("t.status = 'snoozed'", ""),
+    "mine": ("t.assignee = ? COLLATE NOCASE", "agent"),
+    "unassigned": ("t.assignee IS NULL", ""),
+    "assigned": ("t.assignee IS NOT NULL", ""),
+    "open": ("t.status IN ('open', 'pending')", ""),
+    "resolved": ("t.status = 'resolved'", ""),
+}
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -87,28 +102,12 @@ def _clause(item: Filter, args: list[object], *, now: int, agent: str) -> str:
     if key == "is":
         parts = []
         for value in values:
-            if value == "unread":
-                parts.append("t.unread = 1")
-            elif value == "read":
-                parts.append("t.unread = 0")
-            elif value == "overdue":
-                parts.append("(t.sla_due_at IS NOT NULL AND t.sla_due_at < ?)")
+            sql, parameter = _IS_SQL[str(value)]
+            parts.append(sql)
+            if parameter == "now":
                 args.append(now)
-            elif value == "due":
-                parts.append("t.sla_due_at IS NOT NULL")
-            elif value == "snoozed":
-                parts.append("t.status = 'snoozed'")
-            elif value == "mine":
-                parts.append("t.assignee = ? COLLATE NOCASE")
+            elif parameter == "agent":
                 args.append(agent)
-            elif value == "unassigned":
-                parts.append("t.assignee IS NULL")
-            elif value == "assigned":
-                parts.append("t.assignee IS NOT NULL")
-            elif value == "open":
-                parts.append("t.status IN ('open', 'pending')")
-            elif value == "resolved":
-                parts.append("t.status = 'resolved'")
         return "(" + " OR ".join(parts) + ")"
     raise QueryError(f"filter {key}: not supported")  # parse_query never produces one
 
