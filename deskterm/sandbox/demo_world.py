@@ -69,6 +69,7 @@ class DemoConversation:
     order: OrderRecord | None
     ticket: TicketRecord
     messages: list[MessageRecord] = field(default_factory=list)
+    intent: str = ""  # the generator's intent (sandbox emulators map it to their vendor's topics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,7 @@ class DemoWorld:
             order_ref=order.number if order and account.channel not in _DM_CHANNELS else None,
             status=status,
         )
-        return DemoConversation(account, customer, order, ticket, messages)
+        return DemoConversation(account, customer, order, ticket, messages, intent)
 
     def _created_at(self, index: int, rng: random.Random) -> datetime:
         # Denser towards now, strictly increasing with the index.

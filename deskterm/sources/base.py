@@ -31,6 +31,8 @@ class OutgoingReply:
     ticket_external_id: str
     message_id: str
     body_text: str
+    attempt: int = 1  # > 1: an earlier try may have arrived (crash after sending); check before sending again
+    queued_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

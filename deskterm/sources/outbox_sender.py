@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from imapclient.exceptions import IMAPClientError
@@ -96,9 +97,12 @@ class OutboxSender:
             if settings is None:  # a marketplace or DM channel: its source sends
                 ticket = self.store.conn.execute("SELECT external_id FROM tickets WHERE id = ?",
                                                  (row.ticket_id,)).fetchone()
-                body = self.store.conn.execute("SELECT body_text FROM outbox WHERE id = ?", (row.id,)).fetchone()[0]
-                receipt = self._source(row.account_id).send(OutgoingReply(ticket[0] if ticket else "", row.message_id,
-                                                                          body))
+                body, created = self.store.conn.execute("SELECT body_text, created_at FROM outbox WHERE id = ?",
+                                                        (row.id,)).fetchone()
+                # claim_due counted this try already; the row shows the tries before it.
+                receipt = self._source(row.account_id).send(OutgoingReply(
+                    ticket[0] if ticket else "", row.message_id, body, attempt=row.attempts + 1,
+                    queued_at=datetime.fromtimestamp(created, timezone.utc)))
                 mark_sent(self.store, row.id, now=int(self.clock()), server_reply=f"ok {receipt.external_id}",
                           refused={})
                 report.sent += 1

@@ -9,11 +9,12 @@ connection opens.
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 from deskterm.sandbox.demo_world import DEMO_ACCOUNTS, DemoWorld
 from deskterm.model import Batch, Channel
-from deskterm.secrets import get_secret
+from deskterm.secrets import SecretError, get_secret
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, Source, SourceError
 from deskterm.sources.mail.settings import MailSettingsError, mail_settings
 from deskterm.sources.demo import DEFAULT_BATCH_TICKETS, DemoSource
@@ -52,6 +53,11 @@ def sources_for_store(store: Store) -> list[Source]:
                 sources.append(mail_source(key, name, settings))
             except (MailSettingsError, SourceError) as exc:  # one broken account must not stop the others
                 sources.append(BrokenSource(key, name, str(exc)))
+        elif settings.get("source") in MARKETPLACES:
+            try:
+                sources.append(marketplace_source(key, name, settings))
+            except (SourceError, SecretError) as exc:
+                sources.append(BrokenSource(key, name, str(exc)))
     return sources
 
 
@@ -75,6 +81,34 @@ class BrokenSource:
 
     def close(self) -> None:
         pass
+
+
+MARKETPLACES = ("kaufland",)
+
+
+def credential(settings: dict[str, object], name: str, base_url: str) -> str:
+    """A credential from the keyring (`keyring:<service>/<user>`); a literal value is only
+    accepted for a sandbox on this machine (127.0.0.1), whose keys are not secrets."""
+    value = str(settings.get(name) or "")
+    if value.startswith("keyring:"):
+        return get_secret(value)
+    if value and urlsplit(base_url).hostname in ("127.0.0.1", "localhost"):
+        return value
+    raise SourceError(f"{name} must be a keyring reference (keyring:<service>/<user>)", temporary=False)
+
+
+def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Source:
+    """A marketplace API source; `base_url` points at the vendor (or a sandbox on loopback)."""
+    from deskterm.sources.kaufland import KauflandSource
+
+    base_url = str(settings.get("base_url") or "")
+    if not base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise SourceError(f"base_url {base_url!r} must be https (or a sandbox on 127.0.0.1)", temporary=False)
+    kind = settings.get("source")
+    if kind == "kaufland":
+        return KauflandSource(key, name, base_url=base_url, client_key=credential(settings, "client_key", base_url),
+                              secret_key=credential(settings, "secret_key", base_url))
+    raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 
 def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:

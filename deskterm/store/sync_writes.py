@@ -338,6 +338,8 @@ class _BatchWriter:
         return self.upsert_message(record, self._ticket_id(record.ticket_external_id))
 
     def upsert_message(self, record: MessageRecord, ticket_id: int, *, raw_sha256: str | None = None) -> int:
+        if str(record.direction) == "out":
+            self._adopt_own_reply(record, ticket_id)
         written = self.conn.execute(
             _MESSAGE_UPSERT + " RETURNING id",
             (self.account_id, record.external_id, ticket_id, str(record.direction), record.sender_name,
@@ -356,6 +358,21 @@ class _BatchWriter:
             )
         self.touched_tickets.add(ticket_id)
         return message_id
+
+    def _adopt_own_reply(self, record: MessageRecord, ticket_id: int) -> None:
+        """A seller message the channel reports may be a reply sent from here (API channels
+        give it their own id): the local reply row takes the channel's id instead of a
+        second copy being stored. Mail has Message-IDs and never gets here unmatched."""
+        if self.conn.execute("SELECT 1 FROM messages WHERE account_id = ? AND external_id = ?",
+                             (self.account_id, record.external_id)).fetchone():
+            return
+        own = self.conn.execute(
+            "SELECT m.id FROM messages m JOIN outbox o ON o.message_row = m.id "
+            "WHERE m.ticket_id = ? AND m.direction = 'out' AND m.external_id = o.message_id "
+            "AND o.status IN ('sent', 'sending') AND m.body_text = ? ORDER BY m.id LIMIT 1",
+            (ticket_id, record.body_text)).fetchone()
+        if own is not None:
+            self.conn.execute("UPDATE messages SET external_id = ? WHERE id = ?", (record.external_id, own[0]))
 
     def refresh_touched_tickets(self) -> None:
         """Recompute list columns from the ticket's messages (bounded by its index range).
