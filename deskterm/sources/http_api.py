@@ -211,19 +211,32 @@ class BearerToken:
 
 
 def fetch_token(label: str, url: str, *, form: Mapping[str, str], basic: tuple[str, str] | None = None,
-                timeout: float = 20.0) -> tuple[str, float]:
-    """POST a token request (form-encoded) and return (access_token, expires_in); a refusal
-    is one line that says which credential to check."""
-    try:
-        with httpx.Client(timeout=timeout, auth=httpx.BasicAuth(*basic) if basic else None) as client:
-            answer = client.post(url, data=dict(form), headers={"Accept": "application/json"})
-    except httpx.HTTPError as exc:
-        raise ApiError(f"{label}: cannot reach the token endpoint ({_short(exc)})") from None
+                timeout: float = 20.0, attempts: int = 3, sleep: Callable[[float], None] = time.sleep
+                ) -> tuple[str, float]:
+    """POST a token request (form-encoded) and return (access_token, expires_in). A 429 or
+    5xx is tried again (Retry-After honoured); a refusal is one line that says what to check."""
+    answer: httpx.Response | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            with httpx.Client(timeout=timeout, auth=httpx.BasicAuth(*basic) if basic else None) as client:
+                answer = client.post(url, data=dict(form), headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            if attempt == attempts:
+                raise ApiError(f"{label}: cannot reach the token endpoint ({_short(exc)})") from None
+            sleep(BACKOFF_BASE * 2 ** (attempt - 1))
+            continue
+        if (answer.status_code == 429 or answer.status_code >= 500) and attempt < attempts:
+            wait = _retry_after(answer.headers.get("Retry-After"))
+            sleep(min(MAX_WAIT_SECONDS, wait if wait is not None else BACKOFF_BASE * 2 ** (attempt - 1)))
+            continue
+        break
+    assert answer is not None
     if answer.status_code in (400, 401, 403):
         raise ApiError(f"{label}: login refused ({answer.status_code}); check the client id, secret or refresh "
                        "token in the keyring", status=answer.status_code, temporary=False)
     if answer.status_code != 200:
-        raise ApiError(f"{label}: token endpoint answered {answer.status_code}", status=answer.status_code)
+        raise ApiError(f"{label}: the token endpoint answered {answer.status_code} ({attempts} tries); the next sync "
+                       "retries", status=answer.status_code)
     try:
         data = answer.json()
         return str(data["access_token"]), float(data.get("expires_in", 3600))

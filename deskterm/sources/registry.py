@@ -83,7 +83,7 @@ class BrokenSource:
         pass
 
 
-MARKETPLACES = ("kaufland",)
+MARKETPLACES = ("kaufland", "ebay")
 
 
 def credential(settings: dict[str, object], name: str, base_url: str) -> str:
@@ -108,6 +108,13 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
     if kind == "kaufland":
         return KauflandSource(key, name, base_url=base_url, client_key=credential(settings, "client_key", base_url),
                               secret_key=credential(settings, "secret_key", base_url))
+    if kind == "ebay":
+        from deskterm.sources.ebay import EbaySource
+
+        return EbaySource(key, name, base_url=base_url, client_id=credential(settings, "client_id", base_url),
+                          client_secret=credential(settings, "client_secret", base_url),
+                          refresh_token=credential(settings, "refresh_token", base_url),
+                          seller=str(settings.get("seller") or ""))
     raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 

@@ -1,0 +1,48 @@
+"""All marketplace sources at once against their sandboxes, while one fails for good."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from deskterm.sandbox.demo_world import DemoWorld
+from deskterm.sandbox.ebay import SELLER, EbaySandbox
+from deskterm.sandbox.kaufland import KauflandSandbox
+from deskterm.sources.engine import SyncEngine
+from deskterm.sources.registry import sources_for_store
+from deskterm.store.db import Store
+from deskterm.store.status import source_statuses
+from deskterm.store.sync_writes import ensure_account
+from tests.conftest import ANCHOR
+
+
+def test_one_failing_marketplace_does_not_stop_the_others(tmp_path: Path) -> None:
+    world = DemoWorld(anchor=ANCHOR, tickets=150)
+    with KauflandSandbox(world) as kaufland, EbaySandbox(world) as ebay, KauflandSandbox(world) as broken:
+        broken.faults.fail_always = 500
+        path = tmp_path / "s.sqlite3"
+        with Store.open(path) as store:
+            for key, channel, settings in [
+                ("kaufland-de", "kaufland", {"source": "kaufland", "base_url": kaufland.base_url,
+                                             "client_key": kaufland.client_key, "secret_key": kaufland.secret_key}),
+                ("kaufland-at", "kaufland", {"source": "kaufland", "base_url": broken.base_url,
+                                             "client_key": broken.client_key, "secret_key": broken.secret_key}),
+                ("ebay-de", "ebay", {"source": "ebay", "base_url": ebay.base_url, "client_id": ebay.client_id,
+                                     "client_secret": ebay.client_secret, "refresh_token": ebay.refresh_token,
+                                     "seller": SELLER}),
+            ]:
+                ensure_account(store, key, channel, key, settings=settings, now=0)
+            sources = sources_for_store(store)
+        for source in sources:  # no waiting between the broken server's retries in a test
+            source.api.sleep = lambda seconds: None  # type: ignore[attr-defined]
+        runs = {run.account_key: run for run in SyncEngine(path, sources, clock=lambda: 1000.0).run_once()}
+        assert runs["kaufland-de"].error is None and runs["kaufland-de"].messages > 0
+        assert runs["ebay-de"].error is None and runs["ebay-de"].messages > 0
+        assert runs["kaufland-at"].error == "Kaufland: server error 500 after 5 tries; the next sync retries"
+        with Store.open(path, create=False) as store:
+            statuses = {s.account_key: s for s in source_statuses(store.conn)}
+            per_account = dict(store.conn.execute(
+                "SELECT a.key, count(t.id) FROM accounts a LEFT JOIN tickets t ON t.account_id = a.id GROUP BY a.key"))
+        assert statuses["kaufland-at"].state == "error" and "server error 500" in (statuses["kaufland-at"].last_error
+                                                                                 or "")
+        assert statuses["kaufland-de"].state == "idle" and statuses["ebay-de"].state == "idle"
+        assert per_account["kaufland-at"] == 0 and per_account["kaufland-de"] == len(kaufland.tickets)
