@@ -70,6 +70,7 @@ class ApiClient:
     max_wait: float = MAX_WAIT_SECONDS
     sleep: Callable[[float], None] = time.sleep
     headers: dict[str, str] = field(default_factory=dict)
+    refresh_on: tuple[int, ...] = (401,)  # statuses meaning "token no longer valid" (Amazon: 403)
     _client: httpx.Client | None = None
     requests_made: int = 0
 
@@ -113,7 +114,7 @@ class ApiClient:
                 self._backoff(attempt)
                 continue
             status = answer.status_code
-            if status == 401 and not refreshed and self.auth.refresh(self.client):
+            if status in self.refresh_on and not refreshed and self.auth.refresh(self.client):
                 refreshed = True  # the token ran out mid-sync: one new token, one more try
                 continue
             if status == 429 and attempt < self.max_attempts:

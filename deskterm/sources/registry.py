@@ -83,7 +83,7 @@ class BrokenSource:
         pass
 
 
-MARKETPLACES = ("kaufland", "ebay")
+MARKETPLACES = ("kaufland", "ebay", "amazon")
 
 
 def credential(settings: dict[str, object], name: str, base_url: str) -> str:
@@ -115,6 +115,14 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
                           client_secret=credential(settings, "client_secret", base_url),
                           refresh_token=credential(settings, "refresh_token", base_url),
                           seller=str(settings.get("seller") or ""))
+    if kind == "amazon":
+        from deskterm.sources.amazon import AmazonSource
+
+        token_url = str(settings.get("token_url") or "https://api.amazon.com/auth/o2/token")
+        return AmazonSource(key, name, base_url=base_url, token_url=token_url,
+                            client_id=credential(settings, "client_id", base_url),
+                            client_secret=credential(settings, "client_secret", base_url),
+                            refresh_token=credential(settings, "refresh_token", base_url))
     raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 

@@ -1,0 +1,120 @@
+"""Amazon SP-API: LWA, Orders 2026-01-01 and Messaging actions against the sandbox, the
+sandbox against Amazon's published models, and the models' own examples through the parser."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deskterm.sandbox.amazon import AmazonSandbox
+from deskterm.sandbox.demo_world import DemoWorld
+from deskterm.sources.amazon import AmazonSource, parse_order
+from deskterm.sources.engine import SyncEngine
+from deskterm.store.db import Store
+from tests.conftest import ANCHOR
+from tests.helpers.contracts import load_spec, validate
+
+ORDERS_SPEC, MESSAGING_SPEC = "amazon-orders-2026-01-01.json", "amazon-messaging-v1.json"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[AmazonSandbox]:
+    # The world ends before "now", so every order is older than Amazon's two-minute limit.
+    with AmazonSandbox(DemoWorld(anchor=ANCHOR, tickets=300)) as server:
+        yield server  # type: ignore[misc]
+
+
+def _source(sandbox: AmazonSandbox, *, page_size: int = 10, sleeps: list[float] | None = None,
+            secret: str | None = None) -> AmazonSource:
+    return AmazonSource("amazon-de", "Amazon.de", base_url=sandbox.base_url,
+                        token_url=sandbox.base_url + "/auth/o2/token", client_id=sandbox.client_id,
+                        client_secret=secret or sandbox.client_secret, refresh_token=sandbox.refresh_token,
+                        page_size=page_size, history_days=90, sleep=(sleeps.append if sleeps is not None else time.sleep),
+                        clock=lambda: ANCHOR.timestamp() + 86400)
+
+
+def _orders(path: Path) -> int:
+    with Store.open(path, create=False) as store:
+        return int(store.conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+
+
+def test_full_sync_with_next_tokens_then_from_the_high_water_mark(sandbox: AmazonSandbox, tmp_path: Path) -> None:
+    sandbox.clock = lambda: ANCHOR.timestamp() + 86400
+    path = tmp_path / "s.sqlite3"
+    source = _source(sandbox)
+    assert len(sandbox.orders) > 30
+    [run] = SyncEngine(path, [source]).run_once()
+    assert run.error is None and _orders(path) == len(sandbox.orders)
+    searches = sandbox.requests_to("GET", "/orders/2026-01-01/orders")
+    assert len(searches) >= 4 and sum(1 for r in searches if r.arg("paginationToken")) >= 3
+    first = searches[0]
+    assert first.arg("lastUpdatedAfter") and first.arg("marketplaceIds") == "A1PA6795UKMFR9"
+    # The next sync starts at Amazon's lastUpdatedBefore (two minutes before its clock).
+    [run] = SyncEngine(path, [source]).run_once()
+    again = sandbox.requests_to("GET", "/orders/2026-01-01/orders")[-1]
+    assert run.error is None and again.arg("lastUpdatedAfter") == "2026-12-05T09:28:00Z"
+    with Store.open(path, create=False) as store:
+        order = next(iter(sandbox.orders.values()))
+        stored = store.conn.execute("SELECT total_cents FROM orders WHERE number = ?", (order["orderId"],)).fetchone()
+        tracking = store.conn.execute("SELECT count(*) FROM shipments WHERE tracking_number <> ''").fetchone()[0]
+    assert stored[0] == int(order["proceeds"]["grandTotal"]["amount"].replace(".", "")) and tracking > 0
+
+
+def test_quota_exceeded_backs_off_and_a_dead_token_is_replaced(sandbox: AmazonSandbox, tmp_path: Path) -> None:
+    sandbox.clock = lambda: ANCHOR.timestamp() + 86400
+    sleeps: list[float] = []
+    source = _source(sandbox, page_size=50, sleeps=sleeps)
+    source.pull("orders", None)
+    sandbox.faults.expire_tokens = True
+    sandbox.faults.rate_limited = 2
+    [run] = SyncEngine(tmp_path / "s.sqlite3", [source]).run_once()
+    assert run.error is None and len(sleeps) == 2 and _orders(tmp_path / "s.sqlite3") == len(sandbox.orders)
+    assert len(sandbox.requests_to("POST", "/auth/o2/token")) == 2
+    [run] = SyncEngine(tmp_path / "t.sqlite3", [_source(sandbox, secret="wrong")]).run_once()
+    assert run.error is not None and run.error.startswith("Amazon: login refused (401)")
+
+
+def test_messaging_actions_are_offered_per_order(sandbox: AmazonSandbox) -> None:
+    order_id = next(iter(sandbox.orders))
+    actions = _source(sandbox).messaging_actions(order_id)
+    assert ("unexpectedProblem", "Unerwartetes Problem melden") in actions and len(actions) == 3
+    sandbox.actions = ("confirmDeliveryDetails",)
+    assert _source(sandbox).messaging_actions(order_id) == [("confirmDeliveryDetails", "Lieferdetails bestätigen")]
+
+
+def test_every_sandbox_answer_fits_the_published_models(sandbox: AmazonSandbox, tmp_path: Path) -> None:
+    sandbox.clock = lambda: ANCHOR.timestamp() + 86400
+    source = _source(sandbox, page_size=40)
+    SyncEngine(tmp_path / "s.sqlite3", [source]).run_once()
+    order_id = next(iter(sandbox.orders))
+    client = source.api.client
+    for path, params, spec in [(f"/orders/2026-01-01/orders/{order_id}", {}, ORDERS_SPEC),
+                               ("/orders/2026-01-01/orders", {"lastUpdatedAfter": "2026-11-01T00:00:00Z",
+                                                               "maxResultsPerPage": "5"}, ORDERS_SPEC),
+                               ("/orders/2026-01-01/orders", {"lastUpdatedAfter": "2099-01-01T00:00:00Z"},
+                                ORDERS_SPEC),
+                               (f"/messaging/v1/orders/{order_id}", {"marketplaceIds": "A1PA6795UKMFR9"},
+                                MESSAGING_SPEC)]:
+        request = client.build_request("GET", path, params=params)
+        source.api.auth.apply(request)
+        answer = client.send(request)
+        assert answer.headers.get("x-amzn-RequestId")
+        validate(spec, "GET", path, answer.status_code, answer.json())
+
+
+def test_the_models_own_examples_parse_with_the_client() -> None:
+    spec = load_spec(ORDERS_SPEC)
+    parsed = 0
+    for path, item in spec["paths"].items():
+        examples = item["get"]["responses"]["200"].get("examples", {}).get("application/json", {})
+        for order in examples.get("orders", []) + ([examples["order"]] if "order" in examples else []):
+            record = parse_order(order)
+            assert record.number == order["orderId"] and record.items
+            parsed += 1
+    assert parsed >= 2
+    text = json.dumps(spec)
+    assert "orderId" in text
