@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from deskterm.sandbox.amazon import AmazonSandbox
 from deskterm.sandbox.demo_world import DemoWorld
 from deskterm.sandbox.ebay import SELLER, EbaySandbox
 from deskterm.sandbox.kaufland import KauflandSandbox
+from deskterm.sandbox.otto import OttoSandbox
+from deskterm.sandbox.zalando import MERCHANT_ID, ZalandoSandbox
 from deskterm.sources.engine import SyncEngine
 from deskterm.sources.registry import sources_for_store
 from deskterm.store.db import Store
@@ -17,7 +20,8 @@ from tests.conftest import ANCHOR
 
 def test_one_failing_marketplace_does_not_stop_the_others(tmp_path: Path) -> None:
     world = DemoWorld(anchor=ANCHOR, tickets=150)
-    with KauflandSandbox(world) as kaufland, EbaySandbox(world) as ebay, KauflandSandbox(world) as broken:
+    with KauflandSandbox(world) as kaufland, EbaySandbox(world) as ebay, KauflandSandbox(world) as broken, \
+            AmazonSandbox(world) as amazon, ZalandoSandbox(world) as zalando, OttoSandbox(world) as otto:
         broken.faults.fail_always = 500
         path = tmp_path / "s.sqlite3"
         with Store.open(path) as store:
@@ -29,6 +33,15 @@ def test_one_failing_marketplace_does_not_stop_the_others(tmp_path: Path) -> Non
                 ("ebay-de", "ebay", {"source": "ebay", "base_url": ebay.base_url, "client_id": ebay.client_id,
                                      "client_secret": ebay.client_secret, "refresh_token": ebay.refresh_token,
                                      "seller": SELLER}),
+                ("amazon-de", "amazon", {"source": "amazon", "base_url": amazon.base_url,
+                                         "token_url": amazon.base_url + "/auth/o2/token", "client_id": amazon.client_id,
+                                         "client_secret": amazon.client_secret,
+                                         "refresh_token": amazon.refresh_token}),
+                ("zalando-de", "zalando", {"source": "zalando", "base_url": zalando.base_url,
+                                           "merchant_id": MERCHANT_ID, "client_id": zalando.client_id,
+                                           "client_secret": zalando.client_secret}),
+                ("otto-de", "otto", {"source": "otto", "base_url": otto.base_url, "client_id": otto.client_id,
+                                     "client_secret": otto.client_secret}),
             ]:
                 ensure_account(store, key, channel, key, settings=settings, now=0)
             sources = sources_for_store(store)
@@ -37,6 +50,7 @@ def test_one_failing_marketplace_does_not_stop_the_others(tmp_path: Path) -> Non
         runs = {run.account_key: run for run in SyncEngine(path, sources, clock=lambda: 1000.0).run_once()}
         assert runs["kaufland-de"].error is None and runs["kaufland-de"].messages > 0
         assert runs["ebay-de"].error is None and runs["ebay-de"].messages > 0
+        assert all(runs[k].error is None for k in ("amazon-de", "zalando-de", "otto-de"))
         assert runs["kaufland-at"].error == "Kaufland: server error 500 after 5 tries; the next sync retries"
         with Store.open(path, create=False) as store:
             statuses = {s.account_key: s for s in source_statuses(store.conn)}
@@ -46,3 +60,11 @@ def test_one_failing_marketplace_does_not_stop_the_others(tmp_path: Path) -> Non
                                                                                  or "")
         assert statuses["kaufland-de"].state == "idle" and statuses["ebay-de"].state == "idle"
         assert per_account["kaufland-at"] == 0 and per_account["kaufland-de"] == len(kaufland.tickets)
+        orders = store_orders(path)
+        assert orders["zalando"] > 0 and orders["otto"] > 0 and orders["amazon"] > 0
+
+
+def store_orders(path: Path) -> dict[str, int]:
+    with Store.open(path, create=False) as store:
+        return {prefix: store.conn.execute("SELECT count(*) FROM orders WHERE external_id LIKE ?",
+                                           (prefix + ":%",)).fetchone()[0] for prefix in ("zalando", "otto", "amazon")}

@@ -28,7 +28,7 @@ from deskterm.model import (
     OrderRecord,
     ShipmentRecord,
 )
-from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError
+from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
 from deskterm.sources.http_api import ApiClient, fetch_token
 
 MARKETPLACE_DE = "A1PA6795UKMFR9"
@@ -113,7 +113,7 @@ class AmazonSource:
     def pull(self, stream: str, cursor: str | None) -> Batch:
         if stream != "orders":
             raise SourceError(f"Amazon has no stream {stream!r}", temporary=False)
-        state = _state(cursor)
+        state = json_cursor("Amazon", cursor)
         params: dict[str, Any] = {"marketplaceIds": MARKETPLACE_DE, "maxResultsPerPage": self.page_size,
                                   "includedData": INCLUDED}
         if state.get("next"):
@@ -158,18 +158,6 @@ class AmazonSource:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _state(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-        if isinstance(value, dict):
-            return value
-    except ValueError:
-        pass
-    raise SourceError(f"Amazon: cursor {cursor[:40]!r} is not readable; reset the account", temporary=False)
 
 
 def parse_order(order: dict[str, Any]) -> OrderRecord:

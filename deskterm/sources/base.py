@@ -7,9 +7,10 @@ with the next cursor, in one transaction.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from deskterm.model import Batch, Channel
 
@@ -47,6 +48,19 @@ class SourceError(Exception):
     def __init__(self, message: str, *, temporary: bool = True) -> None:
         super().__init__(message)
         self.temporary = temporary
+
+
+def json_cursor(label: str, cursor: str | None) -> dict[str, Any]:
+    """A source's JSON cursor (None: from the start); garbage is a permanent one-line error."""
+    if not cursor:
+        return {}
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise SourceError(f"{label}: cursor {cursor[:40]!r} is not readable; reset the account", temporary=False)
+    return value
 
 
 class SendNotSupported(SourceError):

@@ -31,7 +31,7 @@ from deskterm.model import (
     OrderRecord,
     TicketRecord,
 )
-from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SourceError
+from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SourceError, json_cursor
 from deskterm.sources.http_api import ApiClient, BearerToken, fetch_token
 
 MESSAGE_BASE = "/commerce/message/v1"
@@ -94,7 +94,7 @@ class EbaySource:
     # -- pulling -----------------------------------------------------------------------
 
     def pull(self, stream: str, cursor: str | None) -> Batch:
-        state = _state(cursor)
+        state = json_cursor("eBay", cursor)
         if stream == "messages":
             return self._pull_messages(state)
         if stream == "orders":
@@ -212,18 +212,6 @@ class EbaySource:
 
     def close(self) -> None:
         self.api.close()
-
-
-def _state(cursor: str | None) -> dict[str, Any]:
-    if not cursor:
-        return {}
-    try:
-        value = json.loads(cursor)
-        if isinstance(value, dict):
-            return value
-    except ValueError:
-        pass
-    raise SourceError(f"eBay: cursor {cursor[:40]!r} is not readable; reset the account", temporary=False)
 
 
 def _order(order: dict[str, Any]) -> OrderRecord:

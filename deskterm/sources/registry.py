@@ -83,7 +83,7 @@ class BrokenSource:
         pass
 
 
-MARKETPLACES = ("kaufland", "ebay", "amazon")
+MARKETPLACES = ("kaufland", "ebay", "amazon", "zalando", "otto")
 
 
 def credential(settings: dict[str, object], name: str, base_url: str) -> str:
@@ -123,6 +123,17 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
                             client_id=credential(settings, "client_id", base_url),
                             client_secret=credential(settings, "client_secret", base_url),
                             refresh_token=credential(settings, "refresh_token", base_url))
+    if kind == "zalando":
+        from deskterm.sources.zalando import ZalandoSource
+
+        return ZalandoSource(key, name, base_url=base_url, merchant_id=str(settings.get("merchant_id") or ""),
+                             client_id=credential(settings, "client_id", base_url),
+                             client_secret=credential(settings, "client_secret", base_url))
+    if kind == "otto":
+        from deskterm.sources.otto import OttoSource
+
+        return OttoSource(key, name, base_url=base_url, client_id=credential(settings, "client_id", base_url),
+                          client_secret=credential(settings, "client_secret", base_url))
     raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 
