@@ -94,7 +94,7 @@ class ZalandoSandbox(SandboxServer):
                     {"type": "OrderLine", "id": i} for i in line_ids]}}})
         subtotal = sum(i.quantity * i.unit_price_cents for i in order.items)
         tracking = order.shipments[0].tracking_number if order.shipments else None
-        record = {"type": "Order", "id": order_id, "attributes": {
+        attributes: dict[str, Any] = {
             "order_id": order_id, "merchant_id": MERCHANT_ID, "order_number": order.number,
             "order_date": iso(order.placed_at), "merchant_order_id": None, "exported": status != "initial",
             "sales_channel_id": "bf48ba35-149d-4b76-8ac9-d08d126b517f", "locale": "de-DE",
@@ -106,10 +106,11 @@ class ZalandoSandbox(SandboxServer):
             "delivery_end_date": iso(order.delivery_to or order.placed_at + timedelta(days=4)),
             "created_at": iso(order.placed_at), "modified_at": iso(order.placed_at + timedelta(hours=2)),
             "tracking_number": tracking, "shipping_costs": {"amount": amount(order.total_cents - subtotal),
-                                                            "currency": "EUR"}},
-            "relationships": {"order_items": {"data": [{"type": "OrderItem", "id": i["id"]} for i in items]}}}
-        # The model has no nullable attributes: what is unknown is left out, not null.
-        record["attributes"] = {k: v for k, v in record["attributes"].items() if v is not None}
+                                                            "currency": "EUR"}}
+        record = {"type": "Order", "id": order_id,
+                  # The model has no nullable attributes: what is unknown is left out, not null.
+                  "attributes": {k: v for k, v in attributes.items() if v is not None},
+                  "relationships": {"order_items": {"data": [{"type": "OrderItem", "id": i["id"]} for i in items]}}}
         self.orders[order_id] = {"order": record, "items": items, "lines": lines}
 
     # -- auth --------------------------------------------------------------------------
