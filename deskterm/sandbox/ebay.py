@@ -66,7 +66,9 @@ class EbaySandbox(SandboxServer):
     def __init__(self, world: DemoWorld | None = None, *, client_id: str = "deskterm-demo-client",
                  client_secret: str = "demo-secret", refresh_token: str = "demo-refresh",
                  token_seconds: int = 7200, clock: Any = time.time) -> None:
-        super().__init__(rate=50, burst=50)
+        # eBay publishes daily quotas, not a per-second rate [I]: a generous bucket here; tests
+        # switch 429s on with the fault switches.
+        super().__init__(rate=500, burst=500)
         self.client_id, self.client_secret, self.refresh_token = client_id, client_secret, refresh_token
         self.token_seconds = token_seconds
         self.clock = clock

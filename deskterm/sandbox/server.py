@@ -165,6 +165,9 @@ class SandboxServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate small writes; with Nagle's algorithm and the
+            # client's delayed ACK every answer on a kept-alive connection waited ~40 ms.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
