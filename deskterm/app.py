@@ -149,7 +149,16 @@ class DesktermApp(App[None]):
         self.set_interval(self.poll_seconds, self.poll_store)
         if self.sync_on_start:
             self.action_sync()
-        self.set_interval(max(10, self.config.sync.interval_seconds), self.action_sync)
+        interval = max(10, self.config.sync.interval_seconds)
+        from deskterm.sources.registry import has_sandboxes
+
+        feed = self.config.demo.new_message_seconds
+        if has_sandboxes(self.store) and feed > 0:  # the demo: buyers keep writing, the inbox keeps up
+            from deskterm.sandbox.runtime import start_feed
+
+            start_feed(feed)
+            interval = max(5, min(interval, feed))
+        self.set_interval(interval, self.action_sync)
         if self._has_push_accounts():
             self.push_worker(self.store.path, self._stop_push)
         from deskterm.store.awaiting import due_is_current

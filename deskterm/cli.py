@@ -79,7 +79,8 @@ def create_demo_profile(where: Locations, *, tickets: int | None = None, anchor:
     for suffix in ("", "-wal", "-shm"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
     with Store.open(path) as store:
-        register_demo_accounts(store, anchor=anchor or datetime.now(timezone.utc), tickets=tickets or DEMO_TICKETS)
+        register_demo_accounts(store, anchor=anchor or datetime.now(timezone.utc), tickets=tickets or DEMO_TICKETS,
+                               marketplaces=True)
     return path
 
 

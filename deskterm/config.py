@@ -71,6 +71,11 @@ language = "de"
 # query = "intent:return -status:resolved sort:due"
 # key = "0"
 
+[demo]
+# In the demo profile a buyer writes again this often, in seconds (0: never), so new mail
+# and live countdowns can be watched.
+new_message_seconds = 20
+
 [keymap]
 # Any key by its binding id ('?' lists keys; the command palette shows every action), e.g.
 # "inbox.due" = "F"
@@ -138,6 +143,11 @@ class SlaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoConfig:
+    new_message_seconds: int = 20  # in the demo, a buyer writes again this often (0: never)
+
+
+@dataclass(frozen=True, slots=True)
 class TeamConfig:
     agents: tuple[str, ...] = ()  # offered when assigning
     queues: tuple[str, ...] = ()
@@ -153,6 +163,7 @@ class Config:
     sla: SlaConfig = field(default_factory=SlaConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. "inbox.due" = "F"
     team: TeamConfig = field(default_factory=TeamConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
     views: dict[str, dict[str, str]] = field(default_factory=dict)  # saved views: name -> query, key
     path: Path | None = None
 
@@ -184,6 +195,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "sla": {"state": str},
     "keymap": {},
     "team": {"agents": list, "queues": list},
+    "demo": {"new_message_seconds": int},
     "views": {},
 }
 
@@ -240,6 +252,7 @@ def load_config(path: Path) -> Config:
         gdpr=GdprConfig(**data.get("gdpr", {})),
         reply=ReplyConfig(**data.get("reply", {})),
         keymap=dict(data.get("keymap", {})),
+        demo=DemoConfig(**data.get("demo", {})),
         team=TeamConfig(*(tuple(str(v) for v in data.get("team", {}).get(k, [])) for k in ("agents", "queues"))),
         views={name: {k: str(v) for k, v in values.items()} for name, values in data.get("views", {}).items()},
         sla=SlaConfig(str(data.get("sla", {}).get("state", "")),

@@ -82,11 +82,41 @@ def _check_store(path: Path) -> Iterator[Check]:
                 yield Check(True, f"account {key}: demo source (offline; nothing to connect to)")
             elif kind in ("imap", "maildir"):
                 yield from _check_mail_account(key, settings)
+            elif kind in MARKETPLACES:
+                yield from _check_marketplace_account(key, str(kind), settings)
             else:
                 yield Check(False, f"account {key}: source kind {kind!r} is not supported by this build",
                             "upgrade deskterm or remove the account")
             if state == "error":
                 yield Check(False, f"account {key}: last sync failed: {error}", "see the log; run 'deskterm sync'")
+
+
+MARKETPLACE_CREDENTIALS = {"kaufland": ("client_key", "secret_key"),
+                           "ebay": ("client_id", "client_secret", "refresh_token"),
+                           "amazon": ("client_id", "client_secret", "refresh_token"),
+                           "zalando": ("client_id", "client_secret"), "otto": ("client_id", "client_secret")}
+MARKETPLACES = tuple(MARKETPLACE_CREDENTIALS)
+
+
+def _check_marketplace_account(key: str, kind: str, settings: dict[str, object]) -> Iterator[Check]:
+    """A marketplace account: https endpoint and every credential readable from the keyring."""
+    if settings.get("sandbox"):
+        yield Check(True, f"account {key}: {kind} sandbox in this process (demo; nothing leaves the machine)")
+        return
+    base_url = str(settings.get("base_url") or "")
+    if not base_url.startswith("https://"):
+        yield Check(False, f"account {key}: base_url {base_url!r} is not https", "add the account again")
+        return
+    from deskterm.secrets import SecretError, get_secret
+
+    for name in MARKETPLACE_CREDENTIALS[kind]:
+        reference = str(settings.get(name) or "")
+        try:
+            get_secret(reference)
+        except SecretError as exc:
+            yield Check(False, f"account {key}: {name}: {exc}", "store it with 'python -m keyring set ...'")
+            return
+    yield Check(True, f"account {key}: {kind} at {base_url}, credentials in the keyring")
 
 
 def _check_mail_account(key: str, raw: dict[str, object]) -> Iterator[Check]:

@@ -23,7 +23,7 @@ def test_help_lists_every_subcommand() -> None:
 def test_demo_sync_search_and_doctor_end_to_end(isolated_home) -> None:  # type: ignore[no-untyped-def]
     demo = _run("demo", "--no-open")
     assert demo.returncode == 0, demo.stderr
-    assert "synced 8 sources" in demo.stderr and "0 failed" in demo.stderr
+    assert "synced 11 sources" in demo.stderr and "0 failed" in demo.stderr
     again = _run("sync")
     assert again.returncode == 0 and "0 new or changed messages" in again.stderr
     found = _run("search", "rechnung")
@@ -118,6 +118,6 @@ def test_sync_watch_keeps_syncing_until_interrupted(isolated_home) -> None:  # t
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0
-    assert "watching 8 sources every 0.5 s" in err
+    assert "watching 11 sources every 0.5 s" in err
     assert err.count("✓ amazon-de") >= 2, "it synced more than once"
     assert "Traceback" not in err

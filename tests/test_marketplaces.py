@@ -68,3 +68,39 @@ def store_orders(path: Path) -> dict[str, int]:
     with Store.open(path, create=False) as store:
         return {prefix: store.conn.execute("SELECT count(*) FROM orders WHERE external_id LIKE ?",
                                            (prefix + ":%",)).fetchone()[0] for prefix in ("zalando", "otto", "amazon")}
+
+
+def test_the_demo_syncs_marketplaces_through_the_real_clients_and_buyers_keep_writing(tmp_path: Path) -> None:
+    import random
+
+    from deskterm.sandbox import runtime
+    from deskterm.sources.registry import register_demo_accounts
+
+    path = tmp_path / "demo.sqlite3"
+    runtime.stop_all()  # emulators an earlier test's demo left running in this process
+    try:
+        with Store.open(path) as store:
+            register_demo_accounts(store, anchor=ANCHOR, tickets=120, marketplaces=True)
+            sources = sources_for_store(store)
+        kinds = {type(s).__name__ for s in sources}
+        assert {"KauflandSource", "EbaySource", "AmazonSource", "ZalandoSource", "OttoSource", "DemoSource"} <= kinds
+        runs = SyncEngine(path, sources).run_once()
+        assert all(run.error is None for run in runs), [run.error for run in runs]
+        with Store.open(path, create=False) as store:
+            conn = store.conn
+            api_tickets = conn.execute("SELECT count(*) FROM tickets WHERE external_id LIKE 'kaufland:001%' "
+                                       "OR external_id LIKE 'ebay:C-%'").fetchone()[0]
+            orders, numbers = conn.execute("SELECT count(*), count(DISTINCT number) FROM orders").fetchone()
+            unlinked = conn.execute("SELECT count(*) FROM tickets WHERE order_ref <> '' AND order_id IS NULL"
+                                    ).fetchone()[0]
+            before = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        assert api_tickets > 0 and orders == numbers and unlinked == 0  # each order once, every ticket linked
+        where = runtime.feed_once(random.Random(1))
+        assert where is not None
+        runs = SyncEngine(path, sources).run_once()
+        with Store.open(path, create=False) as store:
+            after = store.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+            unread = store.conn.execute("SELECT unread FROM tickets WHERE external_id = ?", (where,)).fetchone()[0]
+        assert after == before + 1 and unread == 1
+    finally:
+        runtime.stop_all()

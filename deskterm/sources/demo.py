@@ -21,7 +21,8 @@ class DemoSource:
     streams: tuple[str, ...] = ("conversations",)
     capabilities = Capabilities(can_send=True, has_orders=True, has_messages=True)
 
-    def __init__(self, world: DemoWorld, account_key: str, *, batch_tickets: int = DEFAULT_BATCH_TICKETS) -> None:
+    def __init__(self, world: DemoWorld, account_key: str, *, batch_tickets: int = DEFAULT_BATCH_TICKETS,
+                 orders: bool = True) -> None:
         account = next((a for a in DEMO_ACCOUNTS if a.key == account_key), None)
         if account is None:
             raise SourceError(f"unknown demo account {account_key!r}", temporary=False)
@@ -30,6 +31,7 @@ class DemoSource:
         self.account_name = account.name
         self.channel = account.channel
         self.batch_tickets = batch_tickets
+        self.orders = orders  # False: a marketplace API account of the profile supplies them
         self._indices: list[int] | None = None
 
     @property
@@ -50,7 +52,7 @@ class DemoSource:
         for index in self.indices[start:end]:
             conversation = self.world.conversation(index)
             batch.customers.append(conversation.customer)
-            if conversation.order is not None:
+            if conversation.order is not None and self.orders:
                 batch.orders.append(conversation.order)
             batch.tickets.append(conversation.ticket)
             batch.messages.extend(conversation.messages)

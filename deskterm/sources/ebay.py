@@ -102,7 +102,9 @@ class EbaySource:
         raise SourceError(f"eBay has no stream {stream!r}", temporary=False)
 
     def _pull_messages(self, state: dict[str, Any]) -> Batch:
-        since, offset, newest = state.get("since"), int(state.get("offset", 0)), state.get("newest") or ""
+        since, offset = state.get("since"), int(state.get("offset", 0))
+        seen = set(state.get("seen") or [])  # messages at exactly `since`, stored by the last pass
+        newest, newest_ids = state.get("newest") or "", set(state.get("newest_ids") or [])
         params: dict[str, Any] = {"conversation_type": "FROM_MEMBERS", "limit": self.page_size, "offset": offset}
         if since:
             params["start_time"] = since
@@ -112,20 +114,29 @@ class EbaySource:
             raise SourceError("eBay: the conversation list has no 'conversations'; nothing was saved")
         batch = Batch(cursor=None)
         for conversation in conversations:
-            latest = str((conversation.get("latestMessage") or {}).get("createdDate") or "")
-            newest = max(newest, latest)
-            self._add_conversation(batch, conversation, since)
+            for created, message_id in self._add_conversation(batch, conversation, since, seen):
+                if created > newest:
+                    newest, newest_ids = created, {message_id}
+                elif created == newest:
+                    newest_ids.add(message_id)
         more = bool(page.get("next")) and bool(conversations)
         if more:
-            batch.cursor = json.dumps({"since": since, "offset": offset + len(conversations), "newest": newest})
-        else:  # the pass is complete: the next one starts at its newest message
-            batch.cursor = json.dumps({"since": newest or since, "offset": 0, "newest": ""})
+            batch.cursor = json.dumps({"since": since, "seen": sorted(seen), "offset": offset + len(conversations),
+                                       "newest": newest, "newest_ids": sorted(newest_ids)})
+        elif newest:  # the pass is complete: the next one starts at its newest message
+            batch.cursor = json.dumps({"since": newest, "seen": sorted(newest_ids | (seen if newest == since else
+                                                                                    set())), "offset": 0})
+        else:
+            batch.cursor = json.dumps({"since": since, "seen": sorted(seen), "offset": 0})
         batch.has_more = more
         total = page.get("total")
         batch.backlog = max(0, int(total) - offset - len(conversations)) if isinstance(total, int) else None
         return batch
 
-    def _add_conversation(self, batch: Batch, conversation: dict[str, Any], since: str | None) -> None:
+    def _add_conversation(self, batch: Batch, conversation: dict[str, Any], since: str | None,
+                          seen: set[str]) -> list[tuple[str, str]]:
+        """Add the conversation's ticket and its messages not stored yet; returns
+        (createdDate, messageId) of every message read."""
         conversation_id = str(conversation["conversationId"])
         messages: list[dict[str, Any]] = []
         offset = 0
@@ -151,8 +162,11 @@ class EbaySource:
         batch.tickets.append(TicketRecord(external_id=external, channel=Channel.EBAY, customer=identity,
                                           subject=title[:200], created_at=_when(str(conversation["createdDate"])),
                                           order_ref=found.group(0) if found else None))
+        read: list[tuple[str, str]] = []
         for message in messages:
-            if since and str(message["createdDate"]) < since:
+            created, message_id = str(message["createdDate"]), str(message["messageId"])
+            read.append((created, message_id))
+            if since and (created < since or (created == since and message_id in seen)):
                 continue  # stored by an earlier pass
             outgoing = message.get("senderUsername") == seller
             batch.messages.append(MessageRecord(
@@ -161,6 +175,7 @@ class EbaySource:
                 sender_name=str(message.get("senderUsername", "")), sender_addr="",
                 sent_at=_when(str(message["createdDate"])), subject=str(message.get("subject") or ""),
                 body_text=str(message.get("messageBody") or "")))
+        return read
 
     def _pull_orders(self, state: dict[str, Any]) -> Batch:
         since, offset, newest = state.get("since"), int(state.get("offset", 0)), state.get("newest") or ""

@@ -143,7 +143,7 @@ def _order(order: dict[str, Any]) -> OrderRecord:
     status = statuses.pop() if len(statuses) == 1 else "partly " + "/".join(sorted(statuses)) if statuses else ""
     expected = [p.get("expectedDeliveryDate") for p in order.get("positionItems") or [] if p.get("expectedDeliveryDate")]
     return OrderRecord(
-        external_id=f"otto:{order['salesOrderId']}", number=str(order["orderNumber"]), customer=identity,
+        external_id=f"otto:{order['orderNumber']}", number=str(order["orderNumber"]), customer=identity,
         status=status, placed_at=_when(str(order["orderDate"])),
         total_cents=sum(i.quantity * i.unit_price_cents for i in items) + fees,
         ship_to={"name": f"{delivery.get('firstName', '')} {delivery.get('lastName', '')}".strip(),

@@ -24,14 +24,38 @@ from deskterm.store.sync_writes import ensure_account
 DEMO_TICKETS = 600
 
 
+# With the marketplace sandboxes, these demo accounts sync through the real API clients.
+SANDBOXED_ACCOUNTS = {"kaufland-de": "kaufland", "ebay-de": "ebay"}
+# and these order-only accounts enrich the mail channels' tickets with API order data.
+SANDBOX_ORDER_ACCOUNTS = (("amazon-orders", "amazon", "Amazon SP-API (Bestellungen)"),
+                          ("zalando-orders", "zalando", "Zalando zDirect (Bestellungen)"),
+                          ("otto-orders", "otto", "OTTO Market API (Bestellungen)"))
+
+
 def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEMO_TICKETS, seed: int = 2026,
-                           batch_tickets: int = DEFAULT_BATCH_TICKETS) -> None:
-    """Record the demo accounts (and the world's parameters) in a profile's store."""
-    settings = {"source": "demo", "anchor": anchor.astimezone(timezone.utc).isoformat(), "tickets": tickets,
-                "seed": seed, "batch_tickets": batch_tickets}
+                           batch_tickets: int = DEFAULT_BATCH_TICKETS, marketplaces: bool = False) -> None:
+    """Record the demo accounts (and the world's parameters) in a profile's store. With
+    `marketplaces`, Kaufland and eBay (and Amazon, Zalando and OTTO orders) come from the
+    marketplace emulators through the real clients (`deskterm demo` does this)."""
+    world = {"anchor": anchor.astimezone(timezone.utc).isoformat(), "tickets": tickets, "seed": seed}
+    settings = {"source": "demo", **world, "batch_tickets": batch_tickets}
+    now = int(anchor.timestamp())
+    api_orders = {kind for _, kind, _ in SANDBOX_ORDER_ACCOUNTS} if marketplaces else set()
     for account in DEMO_ACCOUNTS:
-        ensure_account(store, account.key, str(account.channel), account.name, settings=settings,
-                       now=int(anchor.timestamp()))
+        kind = SANDBOXED_ACCOUNTS.get(account.key) if marketplaces else None
+        own = {**settings, "orders": str(account.channel) not in api_orders}
+        ensure_account(store, account.key, str(account.channel), account.name, now=now,
+                       settings={"source": kind, "sandbox": True, **world} if kind else own)
+    if marketplaces:
+        for key, kind, name in SANDBOX_ORDER_ACCOUNTS:
+            ensure_account(store, key, kind, name, now=now,  # the demo world's orders reach back ~5 weeks
+                           settings={"source": kind, "sandbox": True, "history_days": 60, **world})
+
+
+def has_sandboxes(store: Store) -> bool:
+    """Does this profile sync from marketplace emulators (the demo)?"""
+    return store.conn.execute("SELECT 1 FROM accounts WHERE json_extract(settings, '$.sandbox') = 1 "
+                              "LIMIT 1").fetchone() is not None
 
 
 def sources_for_store(store: Store) -> list[Source]:
@@ -47,7 +71,8 @@ def sources_for_store(store: Store) -> list[Source]:
                 world = DemoWorld(anchor=datetime.fromisoformat(world_key[0]), tickets=world_key[1], seed=world_key[2])
                 worlds[world_key] = world
             sources.append(DemoSource(world, key, batch_tickets=int(settings.get("batch_tickets",
-                                                                                 DEFAULT_BATCH_TICKETS))))
+                                                                                 DEFAULT_BATCH_TICKETS)),
+                                      orders=bool(settings.get("orders", True))))
         elif settings.get("source") in ("imap", "maildir"):
             try:
                 sources.append(mail_source(key, name, settings))
@@ -101,6 +126,10 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
     """A marketplace API source; `base_url` points at the vendor (or a sandbox on loopback)."""
     from deskterm.sources.kaufland import KauflandSource
 
+    if settings.get("sandbox"):  # the demo: an emulator in this process, with its own keys
+        from deskterm.sandbox.runtime import connection
+
+        settings = {**settings, **connection(str(settings.get("source")), settings)}
     base_url = str(settings.get("base_url") or "")
     if not base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
         raise SourceError(f"base_url {base_url!r} must be https (or a sandbox on 127.0.0.1)", temporary=False)
@@ -122,7 +151,8 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
         return AmazonSource(key, name, base_url=base_url, token_url=token_url,
                             client_id=credential(settings, "client_id", base_url),
                             client_secret=credential(settings, "client_secret", base_url),
-                            refresh_token=credential(settings, "refresh_token", base_url))
+                            refresh_token=credential(settings, "refresh_token", base_url),
+                            history_days=int(str(settings.get("history_days") or 30)))
     if kind == "zalando":
         from deskterm.sources.zalando import ZalandoSource
 
@@ -133,7 +163,8 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
         from deskterm.sources.otto import OttoSource
 
         return OttoSource(key, name, base_url=base_url, client_id=credential(settings, "client_id", base_url),
-                          client_secret=credential(settings, "client_secret", base_url))
+                          client_secret=credential(settings, "client_secret", base_url),
+                          history_days=int(str(settings.get("history_days") or 30)))
     raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 

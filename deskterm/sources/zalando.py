@@ -119,7 +119,7 @@ def _order(order: dict[str, Any], included: dict[tuple[Any, Any], dict[str, Any]
     address = attributes.get("shipping_address") or {}
     shipping = cents((attributes.get("shipping_costs") or {}).get("amount", 0))
     return OrderRecord(
-        external_id=f"zalando:{attributes.get('order_id') or order.get('id')}",
+        external_id=f"zalando:{attributes.get('order_number')}",  # the number mails and the demo use
         number=str(attributes.get("order_number")), customer=identity,
         status=_STATUS.get(str(attributes.get("status")), str(attributes.get("status", ""))),
         placed_at=_when(str(attributes["order_date"])),

@@ -1,0 +1,139 @@
+"""The marketplace sandboxes of the demo profile, running inside the deskterm process.
+
+`deskterm demo` records Kaufland and eBay accounts (and order accounts for Amazon, Zalando
+and OTTO) that point at emulators instead of the vendors. The first source that needs
+one starts it here on 127.0.0.1 with the demo world of the profile (anchor, size and seed
+from the account's settings), so the demo syncs through the real clients: signatures,
+tokens, paging, JSON. `start_feed` lets buyers keep writing: every few seconds a follow-up
+lands in one of the open Kaufland or eBay conversations, so live updates and countdowns
+can be watched. Everything stops with the process (daemon threads).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime
+from typing import Any
+
+from deskterm.sandbox.demo_world import DemoWorld
+from deskterm.sandbox.server import SandboxServer
+
+KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto")
+FOLLOW_UPS = (
+    "Hallo, gibt es schon Neuigkeiten zu meiner Anfrage?",
+    "Ich warte immer noch auf eine Antwort. Bitte melden Sie sich.",
+    "Kurze Nachfrage: wann wird das Paket verschickt?",
+    "Danke für die Info! Eine Frage noch: kann ich auch per Rechnung zahlen?",
+    "Hello, any update on my order? Thanks!",
+    "Das Paket ist heute angekommen, aber ein Teil fehlt.",
+)
+
+_lock = threading.Lock()
+_servers: dict[tuple[str, str, int, int], SandboxServer] = {}
+_feed: threading.Thread | None = None
+_stop = threading.Event()
+
+
+def _make(kind: str, world: DemoWorld) -> SandboxServer:
+    if kind == "kaufland":
+        from deskterm.sandbox.kaufland import KauflandSandbox
+
+        return KauflandSandbox(world)
+    if kind == "ebay":
+        from deskterm.sandbox.ebay import EbaySandbox
+
+        return EbaySandbox(world)
+    if kind == "amazon":
+        from deskterm.sandbox.amazon import AmazonSandbox
+
+        return AmazonSandbox(world)
+    if kind == "zalando":
+        from deskterm.sandbox.zalando import ZalandoSandbox
+
+        return ZalandoSandbox(world)
+    if kind == "otto":
+        from deskterm.sandbox.otto import OttoSandbox
+
+        return OttoSandbox(world)
+    raise ValueError(f"no sandbox for {kind!r}")
+
+
+def sandbox_for(kind: str, settings: dict[str, Any]) -> SandboxServer:
+    """The running emulator of `kind` for the demo world in `settings` (started on first use)."""
+    key = (kind, str(settings["anchor"]), int(settings["tickets"]), int(settings["seed"]))
+    with _lock:
+        server = _servers.get(key)
+        if server is None:
+            world = DemoWorld(anchor=datetime.fromisoformat(key[1]), tickets=key[2], seed=key[3])
+            server = _make(kind, world).start()
+            _servers[key] = server
+        return server
+
+
+def connection(kind: str, settings: dict[str, Any]) -> dict[str, str]:
+    """Base URL and the emulator's own (non-secret) credentials, as source settings."""
+    server = sandbox_for(kind, settings)
+    found: dict[str, str] = {"base_url": server.base_url}
+    for name in ("client_key", "secret_key", "client_id", "client_secret", "refresh_token"):
+        value = getattr(server, name, None)
+        if isinstance(value, str):
+            found[name] = value
+    if kind == "amazon":
+        found["token_url"] = server.base_url + "/auth/o2/token"
+    if kind == "ebay":
+        from deskterm.sandbox.ebay import SELLER
+
+        found["seller"] = SELLER
+    if kind == "zalando":
+        from deskterm.sandbox.zalando import MERCHANT_ID
+
+        found["merchant_id"] = MERCHANT_ID
+    return found
+
+
+def feed_once(rng: random.Random) -> str | None:
+    """One buyer follow-up in a random Kaufland or eBay conversation; returns where."""
+    with _lock:
+        servers = [s for (kind, *_), s in _servers.items() if kind in ("kaufland", "ebay")]
+    if not servers:
+        return None
+    server = rng.choice(servers)
+    text = rng.choice(FOLLOW_UPS)
+    if hasattr(server, "tickets"):
+        ticket = rng.choice(sorted(server.tickets))
+        server.add_buyer_message(ticket, text)  # type: ignore[attr-defined]
+        return f"kaufland:{ticket}"
+    conversation = rng.choice(sorted(server.conversations))  # type: ignore[attr-defined]
+    server.add_buyer_message(conversation, text)  # type: ignore[attr-defined]
+    return f"ebay:{conversation}"
+
+
+def start_feed(seconds: float, *, seed: int = 7) -> None:
+    """Every `seconds`, a buyer writes again (0: never). Idempotent."""
+    global _feed
+    if seconds <= 0:
+        return
+    with _lock:
+        if _feed is not None and _feed.is_alive():
+            return
+        _stop.clear()
+        rng = random.Random(seed)
+
+        def run() -> None:
+            while not _stop.wait(seconds):
+                feed_once(rng)
+
+        _feed = threading.Thread(target=run, name="demo-feed", daemon=True)
+        _feed.start()
+
+
+def stop_all() -> None:
+    """Stop the feed and every emulator (tests; the app just exits)."""
+    global _feed
+    _stop.set()
+    with _lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+        _feed = None
