@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from deskterm.model import Channel
 from deskterm.secrets import SecretError, keyring_state
-from deskterm.sources.base import SourceError
+from deskterm.sources.base import MARKETPLACE_CREDENTIALS, SourceError
 from deskterm.sources.mail.settings import MailAccountSettings, MailSettingsError, mail_settings
 from deskterm.store.db import Store
 from deskterm.store.sync_writes import ensure_account
@@ -92,3 +92,57 @@ def add_mail_account(store: Store, key: str, name: str, settings: MailAccountSet
     stored = replace(settings, imap=imap, smtp=smtp)
     return ensure_account(store, key, str(Channel.EMAIL), name, settings=stored.to_json(), now=int(time.time()))
 
+
+
+# -- marketplace accounts -----------------------------------------------------------------
+
+MARKETPLACE_BASE_URLS = {
+    "kaufland": "https://sellerapi.kaufland.com",
+    "ebay": "https://api.ebay.com",
+    "amazon": "https://sellingpartnerapi-eu.amazon.com",
+    "zalando": "https://api.merchants.zalando.com",
+    "otto": "https://api.otto.market",
+}
+MARKETPLACE_CHANNELS = {"kaufland": Channel.KAUFLAND, "ebay": Channel.EBAY, "amazon": Channel.AMAZON,
+                        "zalando": Channel.ZALANDO, "otto": Channel.OTTO}
+
+
+def add_marketplace_account(store: Store, kind: str, key: str, name: str, *, credentials: dict[str, str],
+                            base_url: str = "", extra: dict[str, str] | None = None,
+                            test_connection: bool = True) -> int:
+    """Test the credentials with one read, keep them in the keyring (never in the store or
+    the config), then record the account with keyring references."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    from deskterm.sources.registry import marketplace_source
+
+    if kind not in MARKETPLACE_CREDENTIALS:
+        raise AccountError(f"unknown marketplace {kind!r} (known: {', '.join(MARKETPLACE_CREDENTIALS)})")
+    if not _KEY.match(key):
+        raise AccountError(f"account key {key!r}: use lower-case letters, digits, '.', '_' or '-'")
+    if store.conn.execute("SELECT 1 FROM accounts WHERE key = ?", (key,)).fetchone():
+        raise AccountError(f"an account {key!r} exists already")
+    missing = [n for n in MARKETPLACE_CREDENTIALS[kind] if not credentials.get(n)]
+    if missing:
+        raise AccountError(f"{kind}: {', '.join(missing)} missing")
+    state = keyring_state()
+    if not state.usable:
+        raise AccountError(f"cannot keep the credentials safely: {state.advice}")
+    settings: dict[str, object] = {"source": kind, "base_url": (base_url or MARKETPLACE_BASE_URLS[kind]).rstrip("/"),
+                                   **(extra or {})}
+    if test_connection:
+        source = marketplace_source(key, name, {**settings, **credentials, "sandbox": False})
+        try:
+            source.pull(source.streams[0], None)  # one page, nothing stored
+        except SourceError as exc:
+            raise AccountError(f"not saved: {exc}") from None
+        finally:
+            source.close()
+    try:
+        for field_name, value in credentials.items():
+            keyring.set_password(KEYRING_SERVICE, f"{key}:{field_name}", value)
+            settings[field_name] = password_reference(key, field_name)
+    except KeyringError as exc:
+        raise AccountError(f"keyring refused the credentials: {type(exc).__name__}") from None
+    return ensure_account(store, key, str(MARKETPLACE_CHANNELS[kind]), name, settings=settings, now=int(time.time()))

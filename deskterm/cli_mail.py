@@ -13,6 +13,7 @@ import sys
 import time
 
 from deskterm.cli_args import action_parser
+from deskterm.sources.base import MARKETPLACE_CREDENTIALS
 from deskterm.domain.format import local_time
 from deskterm.domain.sanitize import clean_line
 from deskterm.store.db import Store
@@ -21,7 +22,7 @@ SECURITY_HELP = "tls (implicit, default), starttls, or plain (needs --allow-plai
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    accounts = sub.add_parser("accounts", help="list and add accounts (IMAP/SMTP mail, Maildir)")
+    accounts = sub.add_parser("accounts", help="list and add accounts (mail, Maildir, Kaufland, eBay, Amazon, Zalando, OTTO)")
     actions = accounts.add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
     action_parser(actions, "list", help="every account of the profile with its source and last sync")
     add = action_parser(actions, "add", help="add an account; the connection is tested before anything is saved")
@@ -50,6 +51,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     maildir.add_argument("--path", required=True, help="the Maildir's top folder (with cur/, new/, tmp/)")
     maildir.add_argument("--folders", default="INBOX,Sent", help="folders to follow, comma-separated")
     maildir.add_argument("--sent-folder", default="Sent")
+    for kind, text in MARKETPLACE_HELP.items():
+        market = action_parser(kinds, kind, help=text)
+        market.add_argument("--key", required=True, help="a short name for the account, e.g. kaufland-de")
+        market.add_argument("--name", default=None, help="how the account is shown (default: the key)")
+        market.add_argument("--base-url", default="", help="the API's address (default: the vendor's production URL)")
+        if kind == "ebay":
+            market.add_argument("--seller", required=True, help="your eBay user name (to tell your messages apart)")
+        if kind == "zalando":
+            market.add_argument("--merchant-id", required=True, help="your zDirect merchant id")
+        market.add_argument("--secrets-stdin", action="store_true",
+                            help=f"read {', '.join(MARKETPLACE_SECRETS[kind])} from stdin, one per line")
+        market.add_argument("--no-test", action="store_true", help="save without a test request (not recommended)")
 
     outbox = sub.add_parser("outbox", help="replies waiting to leave: list, send now, retry a failed one")
     outbox_actions = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
@@ -74,6 +87,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def run_accounts(args: argparse.Namespace, store: Store) -> int:
     if args.accounts_command == "list":
         return _list_accounts(store)
+    if args.kind in MARKETPLACE_HELP:
+        return _add_marketplace(args, store)
     from deskterm.accounts import add_mail_account
     from deskterm.sources.mail.settings import DEFAULT_MAX_MESSAGE_BYTES, MailAccountSettings, ServerSettings
 
@@ -98,6 +113,34 @@ def run_accounts(args: argparse.Namespace, store: Store) -> int:
     add_mail_account(store, args.key, args.name or args.key, settings, imap_password=password,
                      smtp_password=smtp_password, test_connection=not args.no_test)
     print(f"added IMAP account {args.key} ({args.user} at {args.host}); the password is in the keyring")
+    return 0
+
+
+MARKETPLACE_HELP = {
+    "kaufland": "Kaufland Seller API (client key and secret key from the seller portal)",
+    "ebay": "eBay (OAuth app id, secret and your user refresh token)",
+    "amazon": "Amazon SP-API (LWA client id, secret and the seller's refresh token)",
+    "zalando": "Zalando zDirect (client id and secret)",
+    "otto": "OTTO Market (client id and secret)",
+}
+MARKETPLACE_SECRETS = MARKETPLACE_CREDENTIALS
+
+
+def _add_marketplace(args: argparse.Namespace, store: Store) -> int:
+    from deskterm.accounts import add_marketplace_account
+
+    names = MARKETPLACE_SECRETS[args.kind]
+    if args.secrets_stdin:
+        lines = sys.stdin.read().splitlines()
+        values = dict(zip(names, (line.strip() for line in lines)))
+    else:
+        values = {n: getpass.getpass(f"{n.replace('_', ' ')}: ") for n in names}
+    extra = {"seller": args.seller} if args.kind == "ebay" else {}
+    if args.kind == "zalando":
+        extra["merchant_id"] = args.merchant_id
+    add_marketplace_account(store, args.kind, args.key, args.name or args.key, credentials=values,
+                            base_url=args.base_url, extra=extra, test_connection=not args.no_test)
+    print(f"added {args.kind} account {args.key}; its credentials are in the keyring")
     return 0
 
 

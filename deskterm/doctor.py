@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from deskterm.sources.base import MARKETPLACE_CREDENTIALS
 from deskterm.config import ConfigError, load_config
 from deskterm.paths import Locations
 from deskterm.store.db import REQUIRED_PRAGMAS, Store, StoreError
@@ -91,10 +92,6 @@ def _check_store(path: Path) -> Iterator[Check]:
                 yield Check(False, f"account {key}: last sync failed: {error}", "see the log; run 'deskterm sync'")
 
 
-MARKETPLACE_CREDENTIALS = {"kaufland": ("client_key", "secret_key"),
-                           "ebay": ("client_id", "client_secret", "refresh_token"),
-                           "amazon": ("client_id", "client_secret", "refresh_token"),
-                           "zalando": ("client_id", "client_secret"), "otto": ("client_id", "client_secret")}
 MARKETPLACES = tuple(MARKETPLACE_CREDENTIALS)
 
 

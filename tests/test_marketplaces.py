@@ -104,3 +104,30 @@ def test_the_demo_syncs_marketplaces_through_the_real_clients_and_buyers_keep_wr
         assert after == before + 1 and unread == 1
     finally:
         runtime.stop_all()
+
+
+def test_accounts_add_tests_the_keys_and_keeps_them_in_the_keyring(tmp_path: Path, monkeypatch, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    import keyring
+
+    from deskterm.cli import main
+
+    with KauflandSandbox(DemoWorld(anchor=ANCHOR, tickets=60)) as sandbox:
+        monkeypatch.setattr("sys.stdin", io.StringIO("wrong\n" + sandbox.secret_key + "\n"))
+        assert main(["accounts", "add", "kaufland", "--key", "kl", "--base-url", sandbox.base_url,
+                     "--secrets-stdin", "--profile", "shop"]) == 2  # refused: nothing saved
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{sandbox.client_key}\n{sandbox.secret_key}\n"))
+        assert main(["accounts", "add", "kaufland", "--key", "kl", "--base-url", sandbox.base_url,
+                     "--secrets-stdin", "--profile", "shop"]) == 0
+        path = isolated_home.store_path("shop")
+        with Store.open(path, create=False) as store:
+            (raw,) = store.conn.execute("SELECT settings FROM accounts WHERE key = 'kl'").fetchone()
+        settings = json.loads(raw)
+        assert settings["client_key"] == "keyring:deskterm/kl:client_key"
+        assert sandbox.secret_key not in raw and sandbox.client_key not in raw  # only references in the store
+        assert keyring.get_password("deskterm", "kl:secret_key") == sandbox.secret_key
+        assert main(["sync", "--profile", "shop"]) == 0
+        with Store.open(path, create=False) as store:
+            assert store.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == len(sandbox.tickets)

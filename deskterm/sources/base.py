@@ -50,6 +50,16 @@ class SourceError(Exception):
         self.temporary = temporary
 
 
+# What each marketplace source needs from the keyring (account settings hold references).
+MARKETPLACE_CREDENTIALS: dict[str, tuple[str, ...]] = {
+    "kaufland": ("client_key", "secret_key"),
+    "ebay": ("client_id", "client_secret", "refresh_token"),
+    "amazon": ("client_id", "client_secret", "refresh_token"),
+    "zalando": ("client_id", "client_secret"),
+    "otto": ("client_id", "client_secret"),
+}
+
+
 def json_cursor(label: str, cursor: str | None) -> dict[str, Any]:
     """A source's JSON cursor (None: from the start); garbage is a permanent one-line error."""
     if not cursor:
