@@ -249,6 +249,13 @@ def cmd_triage(args: argparse.Namespace, where: Locations, config: Config) -> in
         return cli_triage.run_triage(args, store, config)
 
 
+def cmd_amazon(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm import cli_amazon
+
+    with profile_store(where, config, args) as store:
+        return cli_amazon.run(args, store, agent=current_agent(config))
+
+
 def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm import cli_customers
 
@@ -354,6 +361,9 @@ def make_parser() -> argparse.ArgumentParser:
     from deskterm import cli_triage
 
     cli_triage.add_parsers(sub)
+    from deskterm import cli_amazon
+
+    cli_amazon.add_parsers(sub)
 
     from deskterm import cli_customers
 
@@ -385,6 +395,7 @@ COMMANDS = {
     "triage": cmd_triage,
     "views": cmd_triage,
     "report": cmd_triage,
+    "amazon": cmd_amazon,
     "customer": cmd_customer,
     "gdpr": cmd_gdpr,
     "audit": cmd_gdpr,

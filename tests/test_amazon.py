@@ -118,3 +118,60 @@ def test_the_models_own_examples_parse_with_the_client() -> None:
     assert parsed >= 2
     text = json.dumps(spec)
     assert "orderId" in text
+
+
+def test_typed_messages_are_checked_then_sent(sandbox: AmazonSandbox) -> None:
+    from deskterm.sources.base import SourceError
+
+    order_id = next(iter(sandbox.orders))
+    source = _source(sandbox)
+    with pytest.raises(SourceError, match="e-mail addresses"):
+        source.send_typed_message(order_id, "unexpectedProblem", "Bitte an info@shop.de schreiben")
+    with pytest.raises(SourceError, match="attachments"):
+        source.send_typed_message(order_id, "sendInvoice", "Rechnung")
+    assert sandbox.requests_to("POST", "/messaging/v1/orders/{id}/messages/{action}") == []  # nothing was sent
+    source.send_typed_message(order_id, "confirmDeliveryDetails", "Ihr Paket kommt morgen zwischen 10 und 12 Uhr.")
+    assert sandbox.sent_messages == [(order_id, "confirmDeliveryDetails",
+                                      "Ihr Paket kommt morgen zwischen 10 und 12 Uhr.")]
+    sandbox.actions = ("unexpectedProblem",)  # no longer permitted: Amazon refuses, one line
+    with pytest.raises(SourceError, match="Amazon: access denied"):
+        source.send_typed_message(order_id, "confirmDeliveryDetails", "Noch einmal")
+
+
+async def test_the_ticket_screen_offers_amazons_permitted_messages(tmp_path: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.cli import build_app
+    from deskterm.config import Config
+    from deskterm.sandbox import runtime
+    from deskterm.screens.pickers import ChoiceScreen, PromptScreen
+    from deskterm.screens.ticket import TicketScreen
+    from deskterm.sources.registry import register_demo_accounts, sources_for_store
+    from tests.test_app import wait_for
+
+    runtime.stop_all()
+    path = tmp_path / "demo.sqlite3"
+    try:
+        with Store.open(path) as store:
+            register_demo_accounts(store, anchor=ANCHOR, tickets=80, marketplaces=True)
+            SyncEngine(path, sources_for_store(store)).run_once()
+            ticket_id = store.conn.execute(
+                "SELECT t.id FROM tickets t JOIN orders o ON o.id = t.order_id WHERE o.external_id LIKE 'amazon:%' "
+                "ORDER BY t.id LIMIT 1").fetchone()[0]
+            settings = json.loads(store.conn.execute("SELECT settings FROM accounts WHERE key = 'amazon-orders'"
+                                                     ).fetchone()[0])
+        server = runtime.sandbox_for("amazon", settings)
+        app = build_app(store=Store.open(path, create=False), profile="demo", config=Config(), where=isolated_home,
+                        clock=time.time)
+        async with app.run_test(size=(160, 48)) as pilot:
+            app.open_ticket(ticket_id)
+            await wait_for(pilot, lambda: isinstance(app.screen, TicketScreen))
+            await pilot.press("a")
+            await wait_for(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            await pilot.press("1")
+            await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+            await pilot.press(*"Ihr Paket kommt morgen.", "enter")
+            await wait_for(pilot, lambda: bool(server.sent_messages))  # type: ignore[attr-defined]
+            await wait_for(pilot, lambda: any("Amazon-Nachricht" in m.body_text
+                                              for m in app.screen.messages))  # type: ignore[attr-defined]
+        assert server.sent_messages[0][2] == "Ihr Paket kommt morgen."  # type: ignore[attr-defined]
+    finally:
+        runtime.stop_all()

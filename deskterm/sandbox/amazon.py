@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -65,6 +66,8 @@ class AmazonSandbox(SandboxServer):
         self.route("GET", "/orders/2026-01-01/orders", self.search_orders)
         self.route("GET", "/orders/2026-01-01/orders/{order_id}", self.get_order)
         self.route("GET", "/messaging/v1/orders/{order_id}", self.messaging_actions)
+        self.route("POST", "/messaging/v1/orders/{order_id}/messages/{action}", self.create_message)
+        self.sent_messages: list[tuple[str, str, str]] = []  # (order, action, text) that were accepted
 
     def load(self, world: DemoWorld) -> None:
         for index in world.indices_for(ACCOUNT_KEY):
@@ -222,3 +225,27 @@ class AmazonSandbox(SandboxServer):
                                 "self": {"href": f"{base}/messages/{name}?marketplaceIds={MARKETPLACE_DE}",
                                          "name": name}}} for name in self.actions]}},
                       content_type="application/hal+json")
+
+    def create_message(self, request: Request, order_id: str, action: str) -> Answer:
+        """A typed message: only the actions offered for the order, text-only ones here
+        (1-2000 characters, no HTML, no e-mail addresses); 201 with an empty body."""
+        throttled = self._throttle("messaging")
+        if throttled:
+            return throttled
+        if request.arg("marketplaceIds") != MARKETPLACE_DE:
+            return errors(400, "InvalidInput", "marketplaceIds is required")
+        if order_id not in self.orders:
+            return errors(404, "NotFound", f"Order {order_id} not found")
+        if action not in self.actions:
+            return errors(403, "Unauthorized", f"{action} is not available for this order")
+        try:
+            text = (request.json() or {}).get("text")
+        except ValueError:
+            return errors(400, "InvalidInput", "The body is not JSON")
+        if not isinstance(text, str) or not 1 <= len(text) <= 2000:
+            return errors(400, "InvalidInput", "text must be 1 to 2000 characters")
+        if re.search(r"<[a-zA-Z/][^>]*>|[\w.+-]+@[\w-]+\.[\w.]+", text):
+            return errors(400, "InvalidInput", "Do not include HTML or email addresses")
+        with self._write_lock:
+            self.sent_messages.append((order_id, action, text))
+        return Answer(201, None, content_type="application/hal+json")

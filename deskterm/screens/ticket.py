@@ -43,6 +43,14 @@ HEARTBEAT_SECONDS = 10
 PANEL_MIN_WIDTH = 130  # the order panel opens by itself on screens at least this wide
 
 
+class AmazonActions(Message):
+    """The typed messages Amazon permits on the ticket's order (fetched in a worker)."""
+
+    def __init__(self, account: str, order: str, actions: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.account, self.order, self.actions = account, order, actions
+
+
 class UndoResult(Message):
     def __init__(self, undone: bool) -> None:
         super().__init__()
@@ -70,6 +78,7 @@ class TicketScreen(Screen[None]):
         Binding("l", "answer_link(True)", "Bestellung zuordnen", show=False, id="ticket.link_accept"),
         Binding("L", "answer_link(False)", "Zuordnung ablehnen", show=False, id="ticket.link_reject"),
         Binding("e", "triage('resolve')", "Erledigen", id="ticket.resolve"),
+        Binding("a", "amazon_message", "Amazon-Nachricht zur Bestellung", show=False, id="ticket.amazon_message"),
         Binding("semicolon", "triage('menu')", "Aktionen", id="ticket.triage"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
@@ -385,6 +394,74 @@ class TicketScreen(Screen[None]):
         app = self.app
         Triage(app, lambda: [self.ticket_id], agent=app.agent_name,  # type: ignore[attr-defined]
                agents=app.config.team.agents, queues=app.config.team.queues).run(action)  # type: ignore[attr-defined]
+
+    # -- Amazon's typed messages (Messaging API) ---------------------------------------
+
+    def action_amazon_message(self) -> None:
+        """Amazon permits a few typed messages on an order (confirm delivery details,
+        report an unexpected problem ...): list them, pick one, write the text, send."""
+        from deskterm.sources.amazon import amazon_order_of_ticket
+
+        found = amazon_order_of_ticket(self.store.conn, self.ticket_id)
+        if found is None:
+            self.notify("Kein Amazon-Auftrag mit SP-API-Konto an diesem Ticket.", markup=False, timeout=3)
+            return
+        self.amazon_actions_worker(self.store.path, *found)
+
+    @work(thread=True, exclusive=True, group="amazon", exit_on_error=False)
+    def amazon_actions_worker(self, store_path: Path, account: str, order: str) -> None:
+        from deskterm.sources.registry import source_for_account
+
+        with Store.open(store_path, create=False) as store:
+            source = source_for_account(store, account)
+        try:
+            actions = source.messaging_actions(order)  # type: ignore[attr-defined]
+        finally:
+            source.close()
+        self.post_message(AmazonActions(account, order, actions))
+
+    def on_amazon_actions(self, message: AmazonActions) -> None:
+        from deskterm.screens.pickers import ChoiceScreen, PromptScreen
+        from deskterm.sources.amazon import FORBIDDEN_RE, TEXT_ACTIONS
+
+        usable = [(name, label) for name, label in message.actions if name in TEXT_ACTIONS]
+        if not usable:
+            self.notify("Amazon erlaubt zu dieser Bestellung gerade keine Textnachricht.", markup=False, timeout=4)
+            return
+
+        def check(text: str) -> str | None:
+            if len(text) > 2000:
+                return "höchstens 2000 Zeichen"
+            return "keine E-Mail-Adressen und kein HTML (Amazon-Regel)" if FORBIDDEN_RE.search(text) else None
+
+        def chosen(action: str | None) -> None:
+            if action is None:
+                return
+
+            def written(text: str | None) -> None:
+                if text:
+                    self.amazon_send_worker(self.store.path, message.account, message.order, action, text)
+
+            self.app.push_screen(PromptScreen(f"{dict(usable)[action]} · Bestellung {message.order}",
+                                              "Text an den Käufer (Sprache des Käufers)", check=check), written)
+
+        self.app.push_screen(ChoiceScreen(f"Amazon erlaubt zu {message.order}:", usable), chosen)
+
+    @work(thread=True, exclusive=True, group="amazon", exit_on_error=False)
+    def amazon_send_worker(self, store_path: Path, account: str, order: str, action: str, text: str) -> None:
+        from deskterm.sources.registry import source_for_account
+        from deskterm.store.replies import add_note
+
+        with Store.open(store_path, create=False) as store:
+            source = source_for_account(store, account)
+            try:
+                source.send_typed_message(order, action, text)  # type: ignore[attr-defined]
+            finally:
+                source.close()
+            add_note(store, self.ticket_id, f"Amazon-Nachricht „{action}“ gesendet:\n{text}",
+                     author=self.app.agent_name, now=int(self.clock()))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.notify, "Amazon-Nachricht gesendet (als Notiz im Ticket)", markup=False)
+        self.app.call_from_thread(self.app.poll_store)  # type: ignore[attr-defined]
 
     def action_next_ticket(self) -> None:
         self.app.step_ticket(self, +1)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ waited out within the client's limit, else the next sync continues from the curs
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -44,6 +45,11 @@ ACTION_LABELS = {
     "confirmServiceDetails": "Servicetermin bestätigen", "legalDisclosure": "Rechtliche Hinweise senden",
     "warranty": "Garantie senden", "digitalAccessKey": "Digitalen Zugangscode senden", "sendInvoice": "Rechnung senden",
 }
+
+
+TEXT_ACTIONS = frozenset({"confirmDeliveryDetails", "confirmOrderDetails", "unexpectedProblem",
+                          "confirmServiceDetails", "confirmCustomizationDetails"})
+FORBIDDEN_RE = re.compile(r"<[a-zA-Z/][^>]*>|[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 def describe(status: int, body: Any) -> str | None:
@@ -149,6 +155,18 @@ class AmazonSource:
         actions = ((page.get("_links") or {}).get("actions")) or []
         return [(str(a["name"]), ACTION_LABELS.get(str(a["name"]), str(a["name"]))) for a in actions if "name" in a]
 
+    def send_typed_message(self, order_id: str, action: str, text: str) -> None:
+        """Send one of the typed messages Amazon permits on the order (text-only kinds);
+        Amazon's rules (no HTML, no e-mail addresses, 1-2000 characters) are checked first."""
+        if action not in TEXT_ACTIONS:
+            raise SourceError(f"Amazon: {action} needs attachments; send it in Seller Central", temporary=False)
+        if not 1 <= len(text) <= 2000:
+            raise SourceError("Amazon: the text must be 1 to 2000 characters", temporary=False)
+        if FORBIDDEN_RE.search(text):
+            raise SourceError("Amazon: no HTML and no e-mail addresses in messages", temporary=False)
+        self.api.request("POST", f"/messaging/v1/orders/{order_id}/messages/{action}",
+                         params={"marketplaceIds": MARKETPLACE_DE}, json_body={"text": text}, expect=(201,))
+
     def send(self, reply: OutgoingReply) -> Receipt:
         raise SendNotSupported("Amazon (replies go by e-mail to the buyer's relay address)")
 
@@ -192,3 +210,15 @@ def parse_order(order: dict[str, Any]) -> OrderRecord:
         items=items, shipments=shipments,
         delivery_from=_when(window["earliestDateTime"]) if window.get("earliestDateTime") else None,
         delivery_to=_when(window["latestDateTime"]) if window.get("latestDateTime") else None)
+
+
+def amazon_order_of_ticket(conn: Any, ticket_id: int) -> tuple[str, str] | None:
+    """(Amazon API account key, order number) when the ticket concerns an Amazon order and
+    the profile has an SP-API account; else None (one indexed lookup each)."""
+    row = conn.execute("SELECT o.number FROM tickets t JOIN orders o ON o.id = t.order_id "
+                       "WHERE t.id = ? AND o.external_id LIKE 'amazon:%'", (ticket_id,)).fetchone()
+    if row is None:
+        return None
+    account = conn.execute("SELECT key FROM accounts WHERE json_extract(settings, '$.source') = 'amazon' "
+                           "ORDER BY id LIMIT 1").fetchone()
+    return (str(account[0]), str(row[0])) if account else None

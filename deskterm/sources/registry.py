@@ -179,3 +179,13 @@ def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:
     assert settings.imap is not None
     reference = settings.imap.password_ref
     return ImapSource(key, name, settings, lambda: get_secret(reference))
+
+
+def source_for_account(store: Store, key: str) -> Source:
+    """The source of one account of the profile (e.g. the Amazon account, for its
+    Messaging actions); SourceError when there is none."""
+    for source in sources_for_store(store):
+        if source.account_key == key:
+            return source
+        source.close()
+    raise SourceError(f"no account {key!r} in this profile", temporary=False)
