@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from deskterm.model import (
@@ -30,7 +29,7 @@ from deskterm.model import (
     ShipmentRecord,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, fetch_token
+from deskterm.sources.http_api import ApiClient, decimal_cents, fetch_token, first_error, utc
 
 MARKETPLACE_DE = "A1PA6795UKMFR9"
 ORDERS = "/orders/2026-01-01/orders"
@@ -53,8 +52,8 @@ FORBIDDEN_RE = re.compile(r"<[a-zA-Z/][^>]*>|[\w.+-]+@[\w-]+\.[\w.]+")
 
 
 def describe(status: int, body: Any) -> str | None:
-    first = (body.get("errors") or [{}])[0] if isinstance(body, dict) else {}
-    code = first.get("code", "") if isinstance(first, dict) else ""
+    first = first_error(body)
+    code = str(first.get("code", ""))
     if status == 403:
         return "access denied; check the app's roles and the refresh token"
     if code == "InvalidInput":
@@ -64,15 +63,11 @@ def describe(status: int, body: Any) -> str | None:
     return None
 
 
-def cents(amount: Any) -> int:
-    try:
-        return int((Decimal(str((amount or {}).get("amount", "0"))) * 100).to_integral_value())
-    except (InvalidOperation, AttributeError):
-        raise SourceError(f"Amazon: amount {amount!r} is not a number") from None
+def cents(money: Any) -> int:
+    """Amazon's money object ({"amount": "19.99", ...}) as integer cents."""
+    return decimal_cents("Amazon", (money or {}).get("amount", "0") if isinstance(money, dict) else money)
 
 
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 class LwaToken:
@@ -193,7 +188,7 @@ def parse_order(order: dict[str, Any]) -> OrderRecord:
         external_id=f"amazon:{order['orderId']}:{package.get('packageReferenceId')}",
         carrier=str(package.get("carrier") or ""), tracking_number=str(package.get("trackingNumber") or ""),
         status=str((package.get("packageStatus") or {}).get("status") or "").lower(),
-        shipped_at=_when(package["shipTime"]) if package.get("shipTime") else None)
+        shipped_at=utc(package["shipTime"]) if package.get("shipTime") else None)
         for package in order.get("packages") or [] if package.get("trackingNumber"))
     fulfillment = order.get("fulfillment") or {}
     window = fulfillment.get("deliverByWindow") or {}
@@ -201,15 +196,15 @@ def parse_order(order: dict[str, Any]) -> OrderRecord:
     return OrderRecord(
         external_id=f"amazon:{order['orderId']}", number=str(order["orderId"]), customer=identity,
         status=_STATUS.get(str(fulfillment.get("fulfillmentStatus")), str(fulfillment.get("fulfillmentStatus") or "")),
-        placed_at=_when(str(order["createdTime"])),
+        placed_at=utc(str(order["createdTime"])),
         total_cents=cents(total) if total else sum(i.quantity * i.unit_price_cents for i in items),
         currency=str((total or {}).get("currencyCode") or "EUR"),
         ship_to={"name": str(address.get("name") or ""), "street": str(address.get("addressLine1") or ""),
                  "postcode": str(address.get("postalCode") or ""), "city": str(address.get("city") or ""),
                  "country": str(address.get("countryCode") or "")} if address else {},
         items=items, shipments=shipments,
-        delivery_from=_when(window["earliestDateTime"]) if window.get("earliestDateTime") else None,
-        delivery_to=_when(window["latestDateTime"]) if window.get("latestDateTime") else None)
+        delivery_from=utc(window["earliestDateTime"]) if window.get("earliestDateTime") else None,
+        delivery_to=utc(window["latestDateTime"]) if window.get("latestDateTime") else None)
 
 
 def amazon_order_of_ticket(conn: Any, ticket_id: int) -> tuple[str, str] | None:

@@ -17,7 +17,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from deskterm.model import (
@@ -32,7 +31,7 @@ from deskterm.model import (
     TicketRecord,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, BearerToken, fetch_token
+from deskterm.sources.http_api import ApiClient, BearerToken, decimal_cents, fetch_token, first_error, utc
 
 MESSAGE_BASE = "/commerce/message/v1"
 ORDER_BASE = "/sell/fulfillment/v1"
@@ -45,8 +44,7 @@ _STATUS = {"FULFILLED": "shipped", "IN_PROGRESS": "partly shipped", "NOT_STARTED
 
 
 def describe(status: int, body: Any) -> str | None:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    first = first_error(body)
     if status == 401:
         return "access token refused even after a new one; check the eBay refresh token"
     if first.get("errorId") == 355022:
@@ -56,16 +54,11 @@ def describe(status: int, body: Any) -> str | None:
     return None
 
 
-def cents(amount: Any) -> int:
-    """eBay's {"value": "19.99", "currency": "EUR"} as integer cents."""
-    try:
-        return int((Decimal(str((amount or {}).get("value", "0"))) * 100).to_integral_value())
-    except (InvalidOperation, AttributeError):
-        raise SourceError(f"eBay: amount {amount!r} is not a number") from None
+def cents(money: Any) -> int:
+    """eBay's money object ({"value": "19.99", ...}) as integer cents."""
+    return decimal_cents("eBay", (money or {}).get("value", "0") if isinstance(money, dict) else money)
 
 
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 class EbaySource:
@@ -160,7 +153,7 @@ class EbaySource:
         found = ORDER_NUMBER_RE.search(title + " " + " ".join(str(m.get("messageBody", "")) for m in messages[:3]))
         external = f"ebay:{conversation_id}"
         batch.tickets.append(TicketRecord(external_id=external, channel=Channel.EBAY, customer=identity,
-                                          subject=title[:200], created_at=_when(str(conversation["createdDate"])),
+                                          subject=title[:200], created_at=utc(str(conversation["createdDate"])),
                                           order_ref=found.group(0) if found else None))
         read: list[tuple[str, str]] = []
         for message in messages:
@@ -173,7 +166,7 @@ class EbaySource:
                 external_id=f"ebay-msg:{message['messageId']}", ticket_external_id=external,
                 direction=Direction.OUT if outgoing else Direction.IN,
                 sender_name=str(message.get("senderUsername", "")), sender_addr="",
-                sent_at=_when(str(message["createdDate"])), subject=str(message.get("subject") or ""),
+                sent_at=utc(str(message["createdDate"])), subject=str(message.get("subject") or ""),
                 body_text=str(message.get("messageBody") or "")))
         return read
 
@@ -243,13 +236,13 @@ def _order(order: dict[str, Any]) -> OrderRecord:
     return OrderRecord(
         external_id=f"ebay:{order['orderId']}", number=str(order["orderId"]), customer=identity,
         status=_STATUS.get(str(order.get("orderFulfillmentStatus")), str(order.get("orderFulfillmentStatus", ""))),
-        placed_at=_when(str(order["creationDate"])), total_cents=cents(total), currency=str(total.get("currency", "EUR")),
+        placed_at=utc(str(order["creationDate"])), total_cents=cents(total), currency=str(total.get("currency", "EUR")),
         payment_status=str(order.get("orderPaymentStatus", "")).lower(),
         ship_to={"name": str(ship_to.get("fullName", "")), "street": str(address.get("addressLine1", "")),
                  "postcode": str(address.get("postalCode", "")), "city": str(address.get("city", "")),
                  "country": str(address.get("countryCode", ""))},
         items=items,
-        delivery_from=_when(instructions["minEstimatedDeliveryDate"]) if instructions.get("minEstimatedDeliveryDate")
+        delivery_from=utc(instructions["minEstimatedDeliveryDate"]) if instructions.get("minEstimatedDeliveryDate")
         else None,
-        delivery_to=_when(instructions["maxEstimatedDeliveryDate"]) if instructions.get("maxEstimatedDeliveryDate")
+        delivery_to=utc(instructions["maxEstimatedDeliveryDate"]) if instructions.get("maxEstimatedDeliveryDate")
         else None)

@@ -17,6 +17,8 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -243,3 +245,32 @@ def fetch_token(label: str, url: str, *, form: Mapping[str, str], basic: tuple[s
         return str(data["access_token"]), float(data.get("expires_in", 3600))
     except (ValueError, KeyError, TypeError):
         raise ApiError(f"{label}: the token endpoint's answer is not valid JSON with an access_token") from None
+
+
+# -- values as the marketplace APIs write them -------------------------------------------
+
+
+def decimal_cents(label: str, value: Any) -> int:
+    """"19.99", 19.99 or Decimal as integer cents (exact: through Decimal, never float)."""
+    try:
+        return int((Decimal(str(value)) * 100).to_integral_value())
+    except (InvalidOperation, ValueError):
+        raise ApiError(f"{label}: amount {value!r} is not a number; nothing was saved") from None
+
+
+def utc(value: str) -> datetime:
+    """An ISO 8601 time from an API ("...Z" or with an offset) as aware UTC."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def first_error(body: Any) -> dict[str, Any]:
+    """The first entry of an `{"errors": [...]}` body (eBay, Amazon, Zalando, OTTO), or {}."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+
+
+def combined_status(statuses: set[str]) -> str:
+    """One order status from its units' or items' statuses ("shipped", "partly shipped/unshipped")."""
+    if len(statuses) == 1:
+        return next(iter(statuses))
+    return "partly " + "/".join(sorted(statuses)) if statuses else ""

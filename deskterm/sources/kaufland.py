@@ -34,7 +34,7 @@ from deskterm.model import (
     TicketStatus,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SourceError
-from deskterm.sources.http_api import ApiClient
+from deskterm.sources.http_api import ApiClient, combined_status, utc
 
 PAGE_SIZE = 30
 TOPIC_LABELS = {
@@ -162,7 +162,7 @@ class KauflandSource:
         status = TicketStatus.OPEN if ticket.get("status") == "opened" else TicketStatus.RESOLVED
         batch.tickets.append(TicketRecord(
             external_id=f"kaufland:{ticket['id_ticket']}", channel=Channel.KAUFLAND, customer=identity,
-            subject=subject, created_at=_when(ticket["ts_created_iso"]),
+            subject=subject, created_at=utc(ticket["ts_created_iso"]),
             order_ref=order.number if order is not None else None, status=status))
 
     # -- sending -----------------------------------------------------------------------
@@ -208,9 +208,6 @@ def _total(page: dict[str, Any]) -> int | None:
     return int(pagination["total"]) if isinstance(pagination, dict) and "total" in pagination else None
 
 
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-
 
 def _message(row: dict[str, Any]) -> MessageRecord:
     role = row["author"]["role"]
@@ -220,7 +217,7 @@ def _message(row: dict[str, Any]) -> MessageRecord:
         name = f"Kaufland ({'System' if role == 'system' else 'Kundenservice'})"
     return MessageRecord(
         external_id=f"kaufland-msg:{row['id_ticket_message']}", ticket_external_id=f"kaufland:{row['id_ticket']}",
-        direction=direction, sender_name=name, sender_addr="", sent_at=_when(row["ts_created_iso"]), subject="",
+        direction=direction, sender_name=name, sender_addr="", sent_at=utc(row["ts_created_iso"]), subject="",
         body_text=str(row["text"]))
 
 
@@ -236,14 +233,14 @@ def _order(units: list[dict[str, Any]], identity: IdentityRef | None) -> OrderRe
                   for n, (sku, group) in enumerate(lines.items(), start=1))
     address = first.get("shipping_address") or {}
     statuses = {_ORDER_STATUS.get(str(u["status"]), str(u["status"])) for u in units}
-    status = statuses.pop() if len(statuses) == 1 else "partly " + "/".join(sorted(statuses))
+    status = combined_status(statuses)
     total = sum(int(u["price"]) for u in units) + int(first.get("shipping_rate") or 0)
     return OrderRecord(
         external_id=f"kaufland:{first['id_order']}", number=str(first["id_order"]), customer=identity, status=status,
-        placed_at=_when(first["ts_created_iso"]), total_cents=total, currency=str(first.get("currency", "EUR")),
+        placed_at=utc(first["ts_created_iso"]), total_cents=total, currency=str(first.get("currency", "EUR")),
         ship_to={"name": f"{address.get('first_name', '')} {address.get('last_name', '')}".strip(),
                  "street": f"{address.get('street', '')} {address.get('house_number', '')}".strip(),
                  "postcode": str(address.get("postcode", "")), "city": str(address.get("city", "")),
                  "country": str(address.get("country", ""))} if address else {},
         items=items,
-        delivery_to=_when(first["delivery_time_expires_iso"]) if first.get("delivery_time_expires_iso") else None)
+        delivery_to=utc(first["delivery_time_expires_iso"]) if first.get("delivery_time_expires_iso") else None)

@@ -14,7 +14,6 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,7 +27,7 @@ from deskterm.model import (
     ShipmentRecord,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, BearerToken, fetch_token
+from deskterm.sources.http_api import ApiClient, combined_status, BearerToken, decimal_cents, fetch_token, first_error, utc
 
 SCOPES = "orders shipments"
 FIRST_SYNC_DAYS = 30
@@ -36,20 +35,10 @@ _STATUS = {"SENT": "shipped", "PROCESSABLE": "unshipped", "ANNOUNCED": "pending"
            "CANCELLED_BY_PARTNER": "cancelled", "CANCELLED_BY_MARKETPLACE": "cancelled"}
 
 
-def cents(value: Any) -> int:
-    try:
-        return int((Decimal(str(value)) * 100).to_integral_value())
-    except InvalidOperation:
-        raise SourceError(f"OTTO: amount {value!r} is not a number") from None
-
-
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def describe(status: int, body: Any) -> str | None:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    first = first_error(body)
     if status == 403:
         return "access denied; check the app's scopes (orders)"
     if first.get("title") and 400 <= status < 500 and status != 429:
@@ -98,7 +87,7 @@ class OttoSource:
         for order in resources:
             changed = (order.get("orderLifecycleInformation") or {}).get("lifecycleChangeDate") or \
                 order.get("lastModifiedDate") or ""
-            if changed and (not newest or _when(changed) > _when(newest)):
+            if changed and (not newest or utc(changed) > utc(newest)):
                 newest = changed
             record = _order(order)
             if record.customer is not None:
@@ -129,22 +118,22 @@ def _order(order: dict[str, Any]) -> OrderRecord:
     for position in order.get("positionItems") or []:
         lines.setdefault(str((position.get("product") or {}).get("sku", "")), []).append(position)
     items = tuple(OrderItemRecord(n, sku, str((group[0].get("product") or {}).get("productTitle", "")), len(group),
-                                  cents((group[0].get("itemValueGrossPrice") or {}).get("amount", 0)))
+                                  decimal_cents("OTTO", (group[0].get("itemValueGrossPrice") or {}).get("amount", 0)))
                   for n, (sku, group) in enumerate(lines.items(), start=1))
-    fees = sum(cents((fee.get("deliveryFeeAmount") or {}).get("amount", 0))
+    fees = sum(decimal_cents("OTTO", (fee.get("deliveryFeeAmount") or {}).get("amount", 0))
                for fee in order.get("initialDeliveryFees") or [])
     tracked = {(p["trackingInfo"]["carrier"], p["trackingInfo"]["trackingNumber"]): p
                for p in order.get("positionItems") or [] if (p.get("trackingInfo") or {}).get("trackingNumber")}
     shipments = tuple(ShipmentRecord(f"otto:{number}", carrier, number, "shipped",
-                                     _when(p["sentDate"]) if p.get("sentDate") else None)
+                                     utc(p["sentDate"]) if p.get("sentDate") else None)
                       for (carrier, number), p in tracked.items())
     statuses = {_STATUS.get(str(p.get("fulfillmentStatus")), str(p.get("fulfillmentStatus", "")))
                 for p in order.get("positionItems") or []}
-    status = statuses.pop() if len(statuses) == 1 else "partly " + "/".join(sorted(statuses)) if statuses else ""
-    expected = [p.get("expectedDeliveryDate") for p in order.get("positionItems") or [] if p.get("expectedDeliveryDate")]
+    status = combined_status(statuses)
+    expected = [p["expectedDeliveryDate"] for p in order.get("positionItems") or [] if p.get("expectedDeliveryDate")]
     return OrderRecord(
         external_id=f"otto:{order['orderNumber']}", number=str(order["orderNumber"]), customer=identity,
-        status=status, placed_at=_when(str(order["orderDate"])),
+        status=status, placed_at=utc(str(order["orderDate"])),
         total_cents=sum(i.quantity * i.unit_price_cents for i in items) + fees,
         ship_to={"name": f"{delivery.get('firstName', '')} {delivery.get('lastName', '')}".strip(),
                  "street": f"{delivery.get('street', '')} {delivery.get('houseNumber', '')}".strip(),
@@ -152,4 +141,4 @@ def _order(order: dict[str, Any]) -> OrderRecord:
                  "country": str(delivery.get("countryCode", "")),
                  "salutation": str(delivery.get("salutation", ""))},
         items=items, shipments=shipments,
-        delivery_to=_when(max(expected)) if expected else None)
+        delivery_to=utc(max(expected)) if expected else None)

@@ -12,31 +12,19 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from deskterm.model import Batch, Channel, CustomerRecord, IdentityRef, OrderItemRecord, OrderRecord
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, BearerToken, fetch_token
+from deskterm.sources.http_api import ApiClient, BearerToken, decimal_cents, fetch_token, first_error, utc
 
 _STATUS = {"fulfilled": "shipped", "approved": "unshipped", "initial": "pending"}
 
 
-def cents(value: Any) -> int:
-    try:
-        return int((Decimal(str(value)) * 100).to_integral_value())
-    except InvalidOperation:
-        raise SourceError(f"Zalando: amount {value!r} is not a number") from None
-
-
-def _when(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 def describe(status: int, body: Any) -> str | None:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    first = first_error(body)
     if status == 403:
         return "access denied; check the merchant id and the app's scopes (orders/read)"
     if first.get("title") and 400 <= status < 500 and status != 429:
@@ -111,22 +99,22 @@ def _order(order: dict[str, Any], included: dict[tuple[Any, Any], dict[str, Any]
             continue
         item_attributes = item.get("attributes") or {}
         line_refs = ((item.get("relationships") or {}).get("order_lines") or {}).get("data") or []
-        prices = [cents(((included.get(("OrderLine", ref.get("id"))) or {}).get("attributes") or {})
+        prices = [decimal_cents("Zalando", ((included.get(("OrderLine", ref.get("id"))) or {}).get("attributes") or {})
                         .get("price", {}).get("amount", 0)) for ref in line_refs]
         items.append(OrderItemRecord(n, str(item_attributes.get("article_id", "")),
                                      str(item_attributes.get("description", "")),
                                      int(item_attributes.get("quantity_initial", 1)), prices[0] if prices else 0))
     address = attributes.get("shipping_address") or {}
-    shipping = cents((attributes.get("shipping_costs") or {}).get("amount", 0))
+    shipping = decimal_cents("Zalando", (attributes.get("shipping_costs") or {}).get("amount", 0))
     return OrderRecord(
         external_id=f"zalando:{attributes.get('order_number')}",  # the number mails and the demo use
         number=str(attributes.get("order_number")), customer=identity,
         status=_STATUS.get(str(attributes.get("status")), str(attributes.get("status", ""))),
-        placed_at=_when(str(attributes["order_date"])),
-        total_cents=cents(attributes.get("order_lines_price_amount", 0)) + shipping,
+        placed_at=utc(str(attributes["order_date"])),
+        total_cents=decimal_cents("Zalando", attributes.get("order_lines_price_amount", 0)) + shipping,
         currency=str(attributes.get("order_lines_price_currency") or "EUR"),
         ship_to={"name": f"{address.get('first_name', '')} {address.get('last_name', '')}".strip(),
                  "street": str(address.get("address_line_1", "")), "postcode": str(address.get("zip_code", "")),
                  "city": str(address.get("city", "")), "country": str(address.get("country_code", ""))},
         items=tuple(items),
-        delivery_to=_when(attributes["delivery_end_date"]) if attributes.get("delivery_end_date") else None)
+        delivery_to=utc(attributes["delivery_end_date"]) if attributes.get("delivery_end_date") else None)
