@@ -208,7 +208,8 @@ class AmazonSandbox(SandboxServer):
 
     # -- Messaging v1 ------------------------------------------------------------------
 
-    def messaging_actions(self, request: Request, order_id: str) -> Answer:
+    def _messaging_refusal(self, request: Request, order_id: str) -> Answer | None:
+        """Quota, the marketplace parameter and the order: what every Messaging call checks."""
         throttled = self._throttle("messaging")
         if throttled:
             return throttled
@@ -216,6 +217,12 @@ class AmazonSandbox(SandboxServer):
             return errors(400, "InvalidInput", "marketplaceIds is required")
         if order_id not in self.orders:
             return errors(404, "NotFound", f"Order {order_id} not found")
+        return None
+
+    def messaging_actions(self, request: Request, order_id: str) -> Answer:
+        refused = self._messaging_refusal(request, order_id)
+        if refused:
+            return refused
         base = f"/messaging/v1/orders/{order_id}"
         links = [{"href": f"{base}/messages/{name}?marketplaceIds={MARKETPLACE_DE}", "name": name}
                  for name in self.actions]
@@ -229,13 +236,9 @@ class AmazonSandbox(SandboxServer):
     def create_message(self, request: Request, order_id: str, action: str) -> Answer:
         """A typed message: only the actions offered for the order, text-only ones here
         (1-2000 characters, no HTML, no e-mail addresses); 201 with an empty body."""
-        throttled = self._throttle("messaging")
-        if throttled:
-            return throttled
-        if request.arg("marketplaceIds") != MARKETPLACE_DE:
-            return errors(400, "InvalidInput", "marketplaceIds is required")
-        if order_id not in self.orders:
-            return errors(404, "NotFound", f"Order {order_id} not found")
+        refused = self._messaging_refusal(request, order_id)
+        if refused:
+            return refused
         if action not in self.actions:
             return errors(403, "Unauthorized", f"{action} is not available for this order")
         try:

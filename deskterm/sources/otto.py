@@ -27,7 +27,15 @@ from deskterm.model import (
     ShipmentRecord,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, combined_status, BearerToken, decimal_cents, fetch_token, first_error, utc
+from deskterm.sources.http_api import (
+    ApiClient,
+    BearerToken,
+    combined_status,
+    decimal_cents,
+    fetch_token,
+    first_error,
+    utc,
+)
 
 SCOPES = "orders shipments"
 FIRST_SYNC_DAYS = 30
