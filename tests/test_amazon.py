@@ -12,7 +12,7 @@ import pytest
 
 from deskterm.sandbox.amazon import AmazonSandbox
 from deskterm.sandbox.demo_world import DemoWorld
-from deskterm.sources.amazon import AmazonSource, parse_order
+from deskterm.sources.amazon import AmazonSource, parse_actions, parse_order
 from deskterm.sources.engine import SyncEngine
 from deskterm.store.db import Store
 from tests.conftest import ANCHOR
@@ -116,8 +116,11 @@ def test_the_models_own_examples_parse_with_the_client() -> None:
             assert record.number == order["orderId"] and record.items
             parsed += 1
     assert parsed >= 2
-    text = json.dumps(spec)
-    assert "orderId" in text
+    messaging = load_spec(MESSAGING_SPEC)["paths"]["/messaging/v1/orders/{amazonOrderId}"]["get"]["responses"]["200"]
+    example = parse_actions(messaging["examples"]["application/hal+json"])
+    assert example == [("negativeFeedbackRemoval", "Bitte um Entfernung negativer Bewertung")]
+    sandbox_cases = [case["response"] for case in messaging["x-amzn-api-sandbox"]["static"]]
+    assert all(parse_actions(case) for case in sandbox_cases)
 
 
 def test_typed_messages_are_checked_then_sent(sandbox: AmazonSandbox) -> None:

@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "unexpectedProblem": "Unerwartetes Problem melden", "confirmCustomizationDetails": "Personalisierung bestätigen",
     "confirmServiceDetails": "Servicetermin bestätigen", "legalDisclosure": "Rechtliche Hinweise senden",
     "warranty": "Garantie senden", "digitalAccessKey": "Digitalen Zugangscode senden", "sendInvoice": "Rechnung senden",
+    "negativeFeedbackRemoval": "Bitte um Entfernung negativer Bewertung",
 }
 
 
@@ -145,10 +146,8 @@ class AmazonSource:
 
     def messaging_actions(self, order_id: str) -> list[tuple[str, str]]:
         """The typed messages Amazon permits on this order now: (action name, German label)."""
-        page = self.api.request("GET", f"/messaging/v1/orders/{order_id}",
-                                params={"marketplaceIds": MARKETPLACE_DE}).data or {}
-        actions = ((page.get("_links") or {}).get("actions")) or []
-        return [(str(a["name"]), ACTION_LABELS.get(str(a["name"]), str(a["name"]))) for a in actions if "name" in a]
+        return parse_actions(self.api.request("GET", f"/messaging/v1/orders/{order_id}",
+                                              params={"marketplaceIds": MARKETPLACE_DE}).data)
 
     def send_typed_message(self, order_id: str, action: str, text: str) -> None:
         """Send one of the typed messages Amazon permits on the order (text-only kinds);
@@ -205,6 +204,13 @@ def parse_order(order: dict[str, Any]) -> OrderRecord:
         items=items, shipments=shipments,
         delivery_from=utc(window["earliestDateTime"]) if window.get("earliestDateTime") else None,
         delivery_to=utc(window["latestDateTime"]) if window.get("latestDateTime") else None)
+
+
+def parse_actions(page: Any) -> list[tuple[str, str]]:
+    """getMessagingActionsForOrder's HAL answer as (action name, German label)."""
+    actions = ((page or {}).get("_links") or {}).get("actions") or [] if isinstance(page, dict) else []
+    return [(str(a["name"]), ACTION_LABELS.get(str(a["name"]), str(a["name"]))) for a in actions
+            if isinstance(a, dict) and "name" in a]
 
 
 def amazon_order_of_ticket(conn: Any, ticket_id: int) -> tuple[str, str] | None:
