@@ -128,6 +128,8 @@ def test_a_reply_reaches_ebay_once_is_stored_once_and_links_are_refused(sandbox:
     assert report is not None and not report.failed
     posts = sandbox.requests_to("POST", "/commerce/message/v1/send_message")
     assert len(posts) == 1 and posts[0].json()["messageText"] == text
+    [marked] = sandbox.requests_to("POST", "/commerce/message/v1/update_conversation")  # answered: read on eBay
+    assert marked.json()["read"] is True
     SyncEngine(path, [source]).run_once()
     with Store.open(path, create=False) as store:
         copies = store.conn.execute("SELECT count(*) FROM messages WHERE ticket_id = ? AND body_text = ?",

@@ -97,3 +97,14 @@ def test_a_token_that_dies_mid_sync_is_replaced(kind: str, servers, tmp_path: Pa
     token_paths = {"ebay": "/identity/v1/oauth2/token", "amazon": "/auth/o2/token", "zalando": "/auth/token",
                    "otto": "/v1/token"}
     assert len(server.requests_to("POST", token_paths[kind])) == 2
+
+
+def test_a_slow_server_times_out_retries_and_reports(servers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = servers("kaufland")
+    sleeps: list[float] = []
+    source = _source("kaufland", sleeps)
+    source.api.timeout = 0.3
+    server.faults.slow_seconds = 1.0
+    [run] = SyncEngine(tmp_path / "s.sqlite3", [source]).run_once()
+    server.faults.slow_seconds = 0.0
+    assert run.error == "Kaufland: no answer within 0.3 s (GET /v2/tickets/messages)" and len(sleeps) == 4

@@ -207,6 +207,11 @@ class EbaySource:
         sent = self.api.request("POST", f"{MESSAGE_BASE}/send_message",
                                 json_body={"conversationId": conversation_id, "messageText": reply.body_text}).data
         message_id = sent.get("messageId") if isinstance(sent, dict) else None
+        try:  # answered: the buyer's messages count as read on eBay too (best effort, never fails the reply)
+            self.api.request("POST", f"{MESSAGE_BASE}/update_conversation", json_body={
+                "conversationId": conversation_id, "conversationType": "FROM_MEMBERS", "read": True})
+        except SourceError:
+            pass
         return Receipt(f"ebay-msg:{message_id or reply.message_id}", datetime.now(timezone.utc))
 
     def _already_there(self, conversation_id: str, reply: OutgoingReply) -> str | None:
