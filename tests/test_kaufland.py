@@ -207,3 +207,29 @@ def _signed(source: KauflandSource, method: str, path: str, params: dict[str, st
 def test_cursor_garbage_is_a_clear_error(sandbox: KauflandSandbox) -> None:
     with pytest.raises(SourceError, match="cursor .* is not readable"):
         _source(sandbox).pull("messages", "not json")
+
+
+def test_resolving_a_kaufland_ticket_closes_it_there_once(sandbox: KauflandSandbox, tmp_path: Path) -> None:
+    from deskterm.store import triage
+
+    path = tmp_path / "s.sqlite3"
+    with Store.open(path) as store:
+        ensure_account(store, "kaufland-de", "kaufland", "Kaufland.de", now=0,
+                       settings={"source": "kaufland", "base_url": sandbox.base_url, "client_key": CLIENT,
+                                 "secret_key": SECRET})
+        [source] = sources_for_store(store)
+    SyncEngine(path, [source]).run_once()
+    with Store.open(path, create=False) as store:
+        first, second = [r[0] for r in store.conn.execute("SELECT id FROM tickets ORDER BY id LIMIT 2")]
+        external = store.conn.execute("SELECT external_id FROM tickets WHERE id = ?", (first,)).fetchone()[0]
+        with store.transaction() as conn:
+            triage.set_status(conn, [first], "resolved", agent="jana", now=int(time.time()))
+            triage.set_status(conn, [second], "resolved", agent="jana", now=int(time.time()))
+            triage.undo_last(conn, agent="jana", now=int(time.time()))  # the second close is taken back
+    deliver_if_due(path)
+    deliver_if_due(path)
+    closes = sandbox.requests_to("PATCH", "/v2/tickets/{id}/close")
+    assert [r.path for r in closes] == [f"/v2/tickets/{external.removeprefix('kaufland:')}/close"]
+    assert sandbox.tickets[external.removeprefix("kaufland:")].status == "seller_closed"
+    with Store.open(path, create=False) as store:
+        assert store.conn.execute("SELECT status FROM channel_actions").fetchall() == [("done",)]

@@ -176,6 +176,11 @@ class KauflandSource:
                          expect=(201,))
         return Receipt(f"kaufland-sent:{reply.message_id}", datetime.now(timezone.utc))
 
+    def close_ticket(self, ticket_external_id: str) -> None:
+        """Close the ticket at Kaufland (resolved here); one already closed is fine."""
+        id_ticket = ticket_external_id.removeprefix("kaufland:")
+        self.api.request("PATCH", f"/v2/tickets/{id_ticket}/close", expect=(204,))
+
     def _already_there(self, id_ticket: str, reply: OutgoingReply) -> bool:
         ticket = self.api.request("GET", f"/v2/tickets/{id_ticket}", params={"embedded": "messages"}).data["data"]
         queued = reply.queued_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if reply.queued_at else ""

@@ -73,11 +73,35 @@ class OutboxSender:
                 self._send(row, report)
             for row in copies_due(self.store):
                 self._file_copy(row, report)
+            self._channel_actions(report)
         finally:
             for source in self._sources.values():
                 source.close()
             self._sources.clear()
         return report
+
+    def _channel_actions(self, report: DeliveryReport, *, max_attempts: int = 5) -> None:
+        """Queued channel actions (closing a Kaufland ticket): done once; a temporary failure
+        stays queued for the next round, a permanent one is recorded with its reason."""
+        rows = self.store.conn.execute(
+            "SELECT c.id, c.action, t.account_id, t.external_id FROM channel_actions c JOIN tickets t "
+            "ON t.id = c.ticket_id WHERE c.status = 'queued' ORDER BY c.id LIMIT 50").fetchall()
+        for action_id, action, account_id, external_id in rows:
+            try:
+                source = self._source(account_id)
+                getattr(source, f"{action}_ticket")(external_id)
+            except (SourceError, AttributeError) as exc:
+                temporary = getattr(exc, "temporary", False)
+                with self.store.transaction() as tx:
+                    tx.execute("UPDATE channel_actions SET attempts = attempts + 1, last_error = ?, "
+                               "status = CASE WHEN ? AND attempts + 1 < ? THEN 'queued' ELSE 'failed' END "
+                               "WHERE id = ?", (str(exc)[:300], temporary, max_attempts, action_id))
+                if not temporary:
+                    report.failed.append(str(exc))
+                continue
+            with self.store.transaction() as tx:
+                tx.execute("UPDATE channel_actions SET status = 'done', attempts = attempts + 1, done_at = ? "
+                           "WHERE id = ?", (int(self.clock()), action_id))
 
     def _source(self, account_id: int) -> Source:
         """The channel's own source, for replies that do not go out by SMTP."""

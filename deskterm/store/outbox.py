@@ -137,7 +137,8 @@ def outbox_has_work(conn: sqlite3.Connection, now: int) -> bool:
         "SELECT 1 WHERE EXISTS (SELECT 1 FROM outbox WHERE status = 'queued' AND next_attempt_at <= ?) "
         "OR EXISTS (SELECT 1 FROM outbox WHERE status = 'sending' AND lease_until <= ?) "
         "OR EXISTS (SELECT 1 FROM outbox INDEXED BY outbox_copy_due "
-        "WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL)",
+        "WHERE status = 'sent' AND sent_copy_at IS NULL AND raw IS NOT NULL) "
+        "OR EXISTS (SELECT 1 FROM channel_actions WHERE status = 'queued')",
         (now, now)).fetchone() is not None
 
 

@@ -552,5 +552,21 @@ CREATE INDEX presence_ticket ON presence(ticket_id);
 UPDATE tickets SET resolved_at = last_message_at WHERE status = 'resolved';
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10)
+# v11: actions that a channel must also see (a Kaufland ticket resolved here is closed at
+# Kaufland), queued with the local change and delivered like replies, once.
+_V11 = """
+CREATE TABLE channel_actions (
+    id          INTEGER PRIMARY KEY,
+    ticket_id   INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    action      TEXT NOT NULL CHECK (action IN ('close')),
+    status      TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'done', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    created_at  INTEGER NOT NULL,
+    done_at     INTEGER
+);
+CREATE INDEX channel_actions_queued ON channel_actions(id) WHERE status = 'queued';
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -104,6 +104,8 @@ def set_status(conn: sqlite3.Connection, ticket_ids: Iterable[int], status: str,
     action = _journal(conn, ids, label or f"Status: {STATUSES[status]}", agent, now)
     for ticket_id in ids:
         change_status(conn, ticket_id, status, now, snoozed_until=snoozed_until)
+    if status == "resolved":
+        queue_channel_close(conn, ids, now)
     refresh_awaiting(conn, ids)
     return ActionResult(action, label or f"Status: {STATUSES[status]}", len(ids))
 
@@ -185,8 +187,31 @@ def undo_last(conn: sqlite3.Connection, *, agent: str, now: int) -> ActionResult
                          [(ticket_id, t) for t in values["tags"]])  # type: ignore[attr-defined]
         restored += 1
     refresh_awaiting(conn, [int(k) for k in before])
+    # A close not yet sent to the channel is taken back with the resolve that queued it.
+    conn.executemany("DELETE FROM channel_actions WHERE ticket_id = ? AND action = 'close' AND status = 'queued' "
+                     "AND (SELECT status FROM tickets WHERE id = ?) <> 'resolved'",
+                     [(int(k), int(k)) for k in before])
     conn.execute("UPDATE triage_actions SET undone_at = ? WHERE id = ?", (now, action_id))
     return ActionResult(action_id, f"Rückgängig: {label}", restored)
+
+
+CLOSING_SOURCES = ("kaufland",)  # channels whose API closes tickets (Kaufland: PATCH .../close)
+
+
+def queue_channel_close(conn: sqlite3.Connection, ticket_ids: Sequence[int], now: int) -> int:
+    """Resolved here: the channel closes the ticket too, where its API can (queued, sent by
+    the outbox sender; reopening here cannot reopen it there)."""
+    queued = 0
+    for ticket_id in ticket_ids:
+        row = conn.execute("SELECT json_extract(a.settings, '$.source') FROM tickets t JOIN accounts a "
+                           "ON a.id = t.account_id WHERE t.id = ?", (ticket_id,)).fetchone()
+        if row and row[0] in CLOSING_SOURCES and not conn.execute(
+                "SELECT 1 FROM channel_actions WHERE ticket_id = ? AND action = 'close' AND status = 'queued'",
+                (ticket_id,)).fetchone():
+            conn.execute("INSERT INTO channel_actions(ticket_id, action, created_at) VALUES (?, 'close', ?)",
+                         (ticket_id, now))
+            queued += 1
+    return queued
 
 
 def wake_snoozed(conn: sqlite3.Connection, now: int) -> list[int]:
