@@ -41,6 +41,18 @@ def _source(sandbox: KauflandSandbox, *, secret: str = SECRET, page_size: int = 
                           sleep=(sleeps.append if sleeps is not None else time.sleep))
 
 
+def _synced_account(sandbox: KauflandSandbox, path: Path) -> None:
+    """A profile with the Kaufland account in its settings (as the app and CLI build it), synced
+    (again, when it exists)."""
+    with Store.open(path) as store:
+        ensure_account(store, "kaufland-de", "kaufland", "Kaufland.de", now=0,
+                       settings={"source": "kaufland", "base_url": sandbox.base_url, "client_key": CLIENT,
+                                 "secret_key": SECRET})
+        [source] = sources_for_store(store)
+    SyncEngine(path, [source]).run_once()
+    source.close()
+
+
 def _counts(path: Path) -> tuple[int, int, int]:
     with Store.open(path, create=False) as store:
         return tuple(store.conn.execute(  # type: ignore[return-value]
@@ -141,12 +153,7 @@ def test_malformed_json_is_reported_and_nothing_is_written(sandbox: KauflandSand
 def test_a_reply_reaches_the_sandbox_once_and_is_stored_once(sandbox: KauflandSandbox, tmp_path: Path) -> None:
     """Through the profile's own account settings, as the app and `deskterm sync` do."""
     path = tmp_path / "s.sqlite3"
-    with Store.open(path) as store:
-        ensure_account(store, "kaufland-de", "kaufland", "Kaufland.de", now=0,
-                       settings={"source": "kaufland", "base_url": sandbox.base_url, "client_key": CLIENT,
-                                 "secret_key": SECRET})
-        [source] = sources_for_store(store)
-    SyncEngine(path, [source]).run_once()
+    _synced_account(sandbox, path)
     with Store.open(path, create=False) as store:
         ticket_id, external = store.conn.execute(
             "SELECT id, external_id FROM tickets WHERE awaiting_since IS NOT NULL ORDER BY id LIMIT 1").fetchone()
@@ -155,7 +162,7 @@ def test_a_reply_reaches_the_sandbox_once_and_is_stored_once(sandbox: KauflandSa
     assert report is not None and not report.failed
     posts = sandbox.requests_to("POST", "/v2/tickets/{id}/messages")
     assert len(posts) == 1 and posts[0].json() == {"text": "Guten Tag, Ihr Paket ist unterwegs."}
-    SyncEngine(path, [source]).run_once()  # the reply comes back as a seller message
+    _synced_account(sandbox, path)  # the reply comes back as a seller message
     with Store.open(path, create=False) as store:
         copies = store.conn.execute("SELECT count(*), max(external_id) FROM messages WHERE ticket_id = ? "
                                     "AND body_text = ?", (ticket_id, "Guten Tag, Ihr Paket ist unterwegs.")).fetchone()
@@ -213,12 +220,7 @@ def test_resolving_a_kaufland_ticket_closes_it_there_once(sandbox: KauflandSandb
     from deskterm.store import triage
 
     path = tmp_path / "s.sqlite3"
-    with Store.open(path) as store:
-        ensure_account(store, "kaufland-de", "kaufland", "Kaufland.de", now=0,
-                       settings={"source": "kaufland", "base_url": sandbox.base_url, "client_key": CLIENT,
-                                 "secret_key": SECRET})
-        [source] = sources_for_store(store)
-    SyncEngine(path, [source]).run_once()
+    _synced_account(sandbox, path)
     with Store.open(path, create=False) as store:
         first, second = [r[0] for r in store.conn.execute("SELECT id FROM tickets ORDER BY id LIMIT 2")]
         external = store.conn.execute("SELECT external_id FROM tickets WHERE id = ?", (first,)).fetchone()[0]

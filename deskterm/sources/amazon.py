@@ -29,7 +29,7 @@ from deskterm.model import (
     ShipmentRecord,
 )
 from deskterm.sources.base import Capabilities, OutgoingReply, Receipt, SendNotSupported, SourceError, json_cursor
-from deskterm.sources.http_api import ApiClient, decimal_cents, fetch_token, first_error, utc
+from deskterm.sources.http_api import ApiClient, BearerToken, decimal_cents, fetch_token, first_error, utc
 
 MARKETPLACE_DE = "A1PA6795UKMFR9"
 ORDERS = "/orders/2026-01-01/orders"
@@ -71,27 +71,6 @@ def cents(money: Any) -> int:
 
 
 
-class LwaToken:
-    """Login with Amazon: a refresh token buys access tokens sent as x-amz-access-token."""
-
-    def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str,
-                 clock: Callable[[], float] = time.time) -> None:
-        self.token_url, self.clock = token_url, clock
-        self.form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id,
-                     "client_secret": client_secret}
-        self.token, self.expires_at = "", 0.0
-
-    def apply(self, request: Any) -> None:
-        if not self.token or self.clock() >= self.expires_at - 60:
-            self.refresh(None)
-        request.headers["x-amz-access-token"] = self.token
-
-    def refresh(self, client: Any) -> bool:
-        self.token, expires_in = fetch_token("Amazon", self.token_url, form=self.form)
-        self.expires_at = self.clock() + expires_in
-        return True
-
-
 class AmazonSource:
     """One Amazon seller account (amazon.de): orders; buyer messages come by relay mail."""
 
@@ -107,7 +86,10 @@ class AmazonSource:
         self.account_name = account_name
         self.page_size = page_size
         self.clock = clock
-        auth = LwaToken(token_url, client_id, client_secret, refresh_token, clock)
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id,
+                "client_secret": client_secret}  # Login with Amazon
+        auth = BearerToken(lambda: fetch_token("Amazon", token_url, form=form), clock=clock,
+                           header="x-amz-access-token", prefix="")
         # SP-API answers a dead token with 403: one new token, one more try; a 403 after that is final.
         self.api = ApiClient("Amazon", base_url.rstrip("/"), auth, describe=describe, sleep=sleep,
                              refresh_on=(401, 403))

@@ -199,13 +199,15 @@ class BearerToken:
 
     fetch: Callable[[], tuple[str, float]]
     clock: Callable[[], float] = time.time
+    header: str = "Authorization"  # Amazon: "x-amz-access-token" with no prefix
+    prefix: str = "Bearer "
     token: str = ""
     expires_at: float = 0.0
 
     def apply(self, request: httpx.Request) -> None:
         if not self.token or self.clock() >= self.expires_at - 60:
             self.refresh(None)
-        request.headers["Authorization"] = f"Bearer {self.token}"
+        request.headers[self.header] = f"{self.prefix}{self.token}"
 
     def refresh(self, client: httpx.Client | None) -> bool:
         self.token, expires_in = self.fetch()
