@@ -178,3 +178,11 @@ async def test_the_ticket_screen_offers_amazons_permitted_messages(tmp_path: Pat
         assert server.sent_messages[0][2] == "Ihr Paket kommt morgen."  # type: ignore[attr-defined]
     finally:
         runtime.stop_all()
+
+
+def test_get_order_fetches_one_order_with_its_data(sandbox: AmazonSandbox) -> None:
+    order_id = next(iter(sandbox.orders))
+    record = _source(sandbox).get_order(order_id)
+    assert record.number == order_id and record.items and record.customer is not None
+    assert sandbox.requests_to("GET", "/orders/2026-01-01/orders/{id}")[0].arg("includedData") == \
+        "BUYER,RECIPIENT,FULFILLMENT,PACKAGES,PROCEEDS"

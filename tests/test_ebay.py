@@ -158,3 +158,13 @@ def test_every_sandbox_answer_fits_the_published_models(sandbox: EbaySandbox, tm
         validate(spec, request.method, request.path, answer.status_code, answer.json() if answer.content else None)
         checked += 1
     assert checked > 5
+
+
+def test_get_order_reads_one_order(sandbox: EbaySandbox) -> None:
+    number = next(iter(sandbox.orders))
+    source = _source(sandbox)
+    record = source.get_order(number)
+    assert record.number == number and record.total_cents == cents(sandbox.orders[number]["pricingSummary"]["total"])
+    request = source.api.client.build_request("GET", f"/sell/fulfillment/v1/order/{number}")
+    source.api.auth.apply(request)
+    validate(ORDER_SPEC, "GET", f"/sell/fulfillment/v1/order/{number}", 200, source.api.client.send(request).json())

@@ -85,6 +85,7 @@ class EbaySandbox(SandboxServer):
         self.route("POST", f"{MESSAGE_BASE}/send_message", self.send_message)
         self.route("POST", f"{MESSAGE_BASE}/update_conversation", self.update_conversation)
         self.route("GET", f"{ORDER_BASE}/order", self.get_orders)
+        self.route("GET", f"{ORDER_BASE}/order/{{order_id}}", self.get_order)
 
     # -- the world ---------------------------------------------------------------------
 
@@ -303,3 +304,9 @@ class EbaySandbox(SandboxServer):
         if offset + limit < len(rows):
             body["next"] = self._href(request, offset + limit, limit)
         return Answer(200, body)
+
+    def get_order(self, request: Request, order_id: str) -> Answer:
+        order = self.orders.get(order_id)
+        if order is None:
+            return error(404, 32100, f"Order {order_id} not found.", domain="API_FULFILLMENT")
+        return Answer(200, order)

@@ -126,6 +126,14 @@ class AmazonSource:
             batch.cursor = json.dumps({"since": high_water or state.get("since"), "next": None})
         return batch
 
+    def get_order(self, order_id: str) -> OrderRecord:
+        """One order now (getOrder with the same includedData), e.g. for a relay mail that
+        names an order the last sync has not brought yet."""
+        data = self.api.request("GET", f"{ORDERS}/{order_id}", params={"includedData": INCLUDED}).data
+        if not isinstance(data, dict) or not isinstance(data.get("order"), dict):
+            raise SourceError("Amazon: getOrder answered without 'order'")
+        return parse_order(data["order"])
+
     def messaging_actions(self, order_id: str) -> list[tuple[str, str]]:
         """The typed messages Amazon permits on this order now: (action name, German label)."""
         return parse_actions(self.api.request("GET", f"/messaging/v1/orders/{order_id}",

@@ -193,6 +193,13 @@ class EbaySource:
         batch.has_more = more
         return batch
 
+    def get_order(self, order_id: str) -> OrderRecord:
+        """One order now (getOrder: the only call that fills its cancel requests)."""
+        data = self.api.request("GET", f"{ORDER_BASE}/order/{order_id}").data
+        if not isinstance(data, dict) or "orderId" not in data:
+            raise SourceError("eBay: getOrder answered without an order")
+        return _order(data)
+
     # -- sending -----------------------------------------------------------------------
 
     def send(self, reply: OutgoingReply) -> Receipt:
