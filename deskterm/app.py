@@ -42,6 +42,7 @@ from deskterm.widgets.status_bar import SyncStatusBar
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
+TRACKING_SECONDS = 600.0
 
 
 def known_binding_ids() -> set[str]:
@@ -120,6 +121,7 @@ class DesktermApp(App[None]):
         self.theme = config.ui.theme if config.ui.theme in self.available_themes else "textual-dark"
         self.agent_name = current_agent(config)
         self._stop_push = threading.Event()
+        self._stop_tracking = threading.Event()
         from deskterm.domain.sla import configure
 
         configure(config.sla.state, config.sla.channels)  # validated when the config was loaded
@@ -159,6 +161,9 @@ class DesktermApp(App[None]):
             start_feed(feed)
             interval = max(5, min(interval, feed))
         self.set_interval(interval, self.action_sync)
+        # Carrier tracking runs in its own worker: DHL's pace and quota never hold up a sync.
+        self.set_interval(TRACKING_SECONDS, self.start_tracking)
+        self.call_later(self.start_tracking)
         if self._has_push_accounts():
             self.push_worker(self.store.path, self._stop_push)
         from deskterm.store.awaiting import due_is_current
@@ -205,6 +210,32 @@ class DesktermApp(App[None]):
             self.call_from_thread(self.notify, f"{len(woken)} zurückgestellte(s) Ticket(s) wieder da", markup=False)
             self.call_from_thread(self.poll_store)
 
+    def start_tracking(self) -> None:
+        if self.store is not None:
+            self.tracking_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="tracking", exit_on_error=False)
+    def tracking_worker(self, store_path: Path) -> None:
+        """Ask DHL about parcels on their way (within its quota and pace); then refresh."""
+        from deskterm.sources.dhl import DhlClient, track_due
+        from deskterm.sources.registry import tracking_client_for_store
+
+        with Store.open(store_path, create=False) as store:
+            client = tracking_client_for_store(store)
+            if not isinstance(client, DhlClient):
+                return
+            stop = self._stop_tracking  # set when the app ends: the round stops between two calls
+
+            def pause(seconds: float) -> None:
+                stop.wait(seconds)
+
+            try:
+                round_ = track_due(store, client, now=self.clock, sleep=pause, stopped=stop.is_set)
+            finally:
+                client.close()
+        if round_.updated or round_.unknown:
+            self.call_from_thread(self.poll_store)
+
     def _has_push_accounts(self) -> bool:
         """IMAP accounts can push (IDLE); a profile without any needs no listening worker."""
         assert self.store is not None
@@ -213,6 +244,7 @@ class DesktermApp(App[None]):
 
     def on_unmount(self) -> None:
         self._stop_push.set()
+        self._stop_tracking.set()
         if self.store is not None:  # others stop seeing this agent at once (else after a minute)
             from deskterm.store.presence import leave
 

@@ -83,6 +83,9 @@ def _check_store(path: Path) -> Iterator[Check]:
                 yield Check(True, f"account {key}: demo source (offline; nothing to connect to)")
             elif kind in ("imap", "maildir"):
                 yield from _check_mail_account(key, settings)
+            elif kind == "dhl":
+                yield Check(True, f"account {key}: DHL tracking" + (" (sandbox in this process)"
+                                                                    if settings.get("sandbox") else ""))
             elif kind in MARKETPLACES:
                 yield from _check_marketplace_account(key, str(kind), settings)
             else:

@@ -19,7 +19,7 @@ from typing import Any
 from deskterm.sandbox.demo_world import DemoWorld
 from deskterm.sandbox.server import SandboxServer
 
-KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto")
+KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto", "dhl")
 FOLLOW_UPS = (
     "Hallo, gibt es schon Neuigkeiten zu meiner Anfrage?",
     "Ich warte immer noch auf eine Antwort. Bitte melden Sie sich.",
@@ -56,6 +56,10 @@ def _make(kind: str, world: DemoWorld) -> SandboxServer:
         from deskterm.sandbox.otto import OttoSandbox
 
         return OttoSandbox(world)
+    if kind == "dhl":
+        from deskterm.sandbox.dhl import DhlSandbox
+
+        return DhlSandbox(world)
     raise ValueError(f"no sandbox for {kind!r}")
 
 

@@ -36,9 +36,11 @@ BACKOFF_BASE = 0.5
 class ApiError(SourceError):
     """A request failed for good (or for this sync); `status` is the HTTP status or 0."""
 
-    def __init__(self, message: str, *, status: int = 0, temporary: bool = True) -> None:
+    def __init__(self, message: str, *, status: int = 0, temporary: bool = True,
+                 retry_after: float | None = None) -> None:
         super().__init__(message, temporary=temporary)
         self.status = status
+        self.retry_after = retry_after  # seconds the server asked to wait (429)
 
 
 class Auth(Protocol):
@@ -123,7 +125,7 @@ class ApiClient:
                 wait = _retry_after(answer.headers.get("Retry-After"))
                 if wait is not None and wait > self.max_wait:
                     raise ApiError(f"{self.label}: rate limit, the server asks to wait {wait:.0f} s; "
-                                   "the next sync continues", status=429)
+                                   "the next sync continues", status=429, retry_after=wait)
                 self._wait(wait if wait is not None else self._delay(attempt))
                 continue
             if status >= 500 and attempt < self.max_attempts:

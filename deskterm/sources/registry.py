@@ -47,6 +47,8 @@ def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEM
         ensure_account(store, account.key, str(account.channel), account.name, now=now,
                        settings={"source": kind, "sandbox": True, **world} if kind else own)
     if marketplaces:
+        ensure_account(store, "dhl-tracking", "dhl", "DHL Sendungsverfolgung", now=now,
+                       settings={"source": "dhl", "sandbox": True, **world})
         for key, kind, name in SANDBOX_ORDER_ACCOUNTS:
             ensure_account(store, key, kind, name, now=now,  # the demo world's orders reach back ~5 weeks
                            settings={"source": kind, "sandbox": True, "history_days": 60, **world})
@@ -78,6 +80,8 @@ def sources_for_store(store: Store) -> list[Source]:
                 sources.append(mail_source(key, name, settings))
             except (MailSettingsError, SourceError) as exc:  # one broken account must not stop the others
                 sources.append(BrokenSource(key, name, str(exc)))
+        elif settings.get("source") == "dhl":
+            continue  # carrier tracking runs beside the sync (tracking_client_for_store)
         elif settings.get("source") in MARKETPLACES:
             try:
                 sources.append(marketplace_source(key, name, settings))
@@ -179,6 +183,24 @@ def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:
     assert settings.imap is not None
     reference = settings.imap.password_ref
     return ImapSource(key, name, settings, lambda: get_secret(reference))
+
+
+def tracking_client_for_store(store: Store) -> object | None:
+    """The DHL tracking client of the profile (an account with source "dhl"), or None."""
+    row = store.conn.execute("SELECT settings FROM accounts WHERE json_extract(settings, '$.source') = 'dhl' "
+                             "ORDER BY id LIMIT 1").fetchone()
+    if row is None:
+        return None
+    from deskterm.sources.dhl import DhlClient
+
+    settings = json.loads(row[0])
+    if settings.get("sandbox"):
+        from deskterm.sandbox.runtime import sandbox_for
+
+        server = sandbox_for("dhl", settings)
+        return DhlClient(server.base_url, getattr(server, "api_key"))
+    base_url = str(settings.get("base_url") or "https://api-eu.dhl.com")
+    return DhlClient(base_url, credential(settings, "api_key", base_url))
 
 
 def source_for_account(store: Store, key: str) -> Source:

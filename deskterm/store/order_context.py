@@ -31,6 +31,8 @@ class ShipmentRow:
     latest_at: int | None
     latest_text: str
     latest_location: str
+    tracking_state: str | None = None  # "unknown_number": the carrier does not know it (yet)
+    estimated_delivery: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +103,15 @@ def order_detail(conn: sqlite3.Connection, order_id: int) -> OrderDetail | None:
     detail.items.extend(ItemRow(*r) for r in conn.execute(
         "SELECT sku, title, quantity, unit_price_cents FROM order_items WHERE order_id = ? ORDER BY line_no LIMIT 50",
         (order_id,)))
-    for shipment_id, carrier, tracking, status in conn.execute(
-            "SELECT id, carrier, tracking_number, status FROM shipments WHERE order_id = ? ORDER BY id LIMIT 10",
+    for shipment_id, carrier, tracking, status, state, eta in conn.execute(
+            "SELECT id, carrier, tracking_number, status, tracking_state, estimated_delivery FROM shipments "
+            "WHERE order_id = ? ORDER BY id LIMIT 10",
             (order_id,)).fetchall():
         latest = conn.execute(
             "SELECT at, description, location FROM shipment_events WHERE shipment_id = ? ORDER BY at DESC LIMIT 1",
             (shipment_id,)).fetchone()
-        detail.shipments.append(ShipmentRow(carrier, tracking, status, *(latest or (None, "", ""))))
+        latest_at, text, location = latest or (None, "", "")
+        detail.shipments.append(ShipmentRow(carrier, tracking, status, latest_at, text, location, state, eta))
     detail.returns.extend(conn.execute(
         "SELECT status, reason, created_at FROM returns WHERE order_id = ? ORDER BY created_at LIMIT 10", (order_id,)))
     detail.refunds.extend(conn.execute(

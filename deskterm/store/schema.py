@@ -568,5 +568,14 @@ CREATE TABLE channel_actions (
 CREATE INDEX channel_actions_queued ON channel_actions(id) WHERE status = 'queued';
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11)
+# v12: carrier tracking. When a shipment was last asked about, and what the carrier said
+# when it could not answer (unknown number); shipments still on their way, polled oldest first.
+_V12 = """
+ALTER TABLE shipments ADD COLUMN tracked_at INTEGER;
+ALTER TABLE shipments ADD COLUMN tracking_state TEXT;
+ALTER TABLE shipments ADD COLUMN estimated_delivery INTEGER;
+CREATE INDEX shipments_track_due ON shipments(tracked_at, id) WHERE carrier = 'DHL' AND status <> 'delivered';
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11, _V12)
 SCHEMA_VERSION = len(MIGRATIONS)

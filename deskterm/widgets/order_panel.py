@@ -96,6 +96,10 @@ def _order_part(parts: list[str | tuple[str, str]], data: PanelData) -> None:
     for shipment in order.shipments:
         parts.append((f"{clean_line(shipment.carrier)} {clean_line(shipment.tracking_number)}\n", "bold"))
         parts.append(f"{SHIPMENT_STATUS.get(shipment.status, clean_line(shipment.status))}")
+        if shipment.tracking_state == "unknown_number":
+            parts.append((" · DHL kennt die Nummer (noch) nicht", _WARN))
+        if shipment.estimated_delivery and shipment.status != "delivered":
+            parts.append((f" · voraussichtlich {day(shipment.estimated_delivery)}", _DIM))
         if shipment.latest_at:
             parts.append((f" · {local_time(shipment.latest_at)}\n", _DIM))
             parts.append((f"{clean_line(shipment.latest_text)} ({clean_line(shipment.latest_location)})\n", _DIM))

@@ -65,6 +65,11 @@ def response_schema(spec: dict[str, Any], method: str, path: str, status: int) -
     responses = operation["responses"]
     answer = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX") or responses.get("default")
     assert answer is not None, f"{method} {path}: status {status} is not documented"
+    while "$ref" in answer:  # a shared response (#/components/responses/...)
+        node: Any = spec
+        for part in str(answer["$ref"]).removeprefix("#/").split("/"):
+            node = node[part]
+        answer = node
     if "content" in answer:  # OpenAPI 3
         for media, content in answer["content"].items():
             if "json" in media and "schema" in content:
