@@ -122,6 +122,7 @@ class DesktermApp(App[None]):
         self.agent_name = current_agent(config)
         self._stop_push = threading.Event()
         self._stop_tracking = threading.Event()
+        self._demo_tracking_seconds = 0
         from deskterm.domain.sla import configure
 
         configure(config.sla.state, config.sla.channels)  # validated when the config was loaded
@@ -160,6 +161,10 @@ class DesktermApp(App[None]):
 
             start_feed(feed)
             interval = max(5, min(interval, feed))
+            # In the demo DHL is an emulator without DHL's quota: parcels are asked about often,
+            # so the feed's deliveries show up on the order panel.
+            self._demo_tracking_seconds = int(max(30.0, feed * 3.0))
+            self.set_interval(self._demo_tracking_seconds, self.start_tracking)
         self.set_interval(interval, self.action_sync)
         # Carrier tracking runs in its own worker: DHL's pace and quota never hold up a sync.
         self.set_interval(TRACKING_SECONDS, self.start_tracking)
@@ -229,8 +234,13 @@ class DesktermApp(App[None]):
             def pause(seconds: float) -> None:
                 stop.wait(seconds)
 
+            demo = self._demo_tracking_seconds
             try:
-                round_ = track_due(store, client, now=self.clock, sleep=pause, stopped=stop.is_set)
+                if demo:
+                    round_ = track_due(store, client, now=self.clock, sleep=pause, stopped=stop.is_set,
+                                       repoll_seconds=demo, pace=0.2)
+                else:
+                    round_ = track_due(store, client, now=self.clock, sleep=pause, stopped=stop.is_set)
             finally:
                 client.close()
         if round_.updated or round_.unknown:

@@ -97,9 +97,19 @@ def connection(kind: str, settings: dict[str, Any]) -> dict[str, str]:
 
 
 def feed_once(rng: random.Random) -> str | None:
-    """One buyer follow-up in a random Kaufland or eBay conversation; returns where."""
+    """One buyer follow-up in a random Kaufland or eBay conversation (now and then a DHL
+    parcel is delivered instead); returns where."""
     with _lock:
         servers = [s for (kind, *_), s in _servers.items() if kind in ("kaufland", "ebay")]
+        carriers = [s for (kind, *_), s in _servers.items() if kind == "dhl"]
+    if carriers and rng.random() < 0.25:
+        parcels = carriers[0].parcels  # type: ignore[attr-defined]
+        moving = sorted(n for n, p in parcels.items() if p["events"] and p["events"][0]["statusCode"] != "delivered")
+        if moving:
+            number = rng.choice(moving)
+            delivered = "Die Sendung wurde erfolgreich zugestellt."
+            carriers[0].advance(number, "delivered", delivered)  # type: ignore[attr-defined]
+            return f"dhl:{number}"
     if not servers:
         return None
     server = rng.choice(servers)

@@ -21,6 +21,7 @@ from deskterm.sources.base import SourceError
 from deskterm.sources.http_api import ApiClient, ApiError, utc
 from deskterm.store.db import Store
 from deskterm.store.tracking import (
+    REPOLL_SECONDS,
     Quota,
     TrackingEvent,
     TrackingResult,
@@ -107,7 +108,7 @@ class TrackingRound:
 
 def track_due(store: Store, client: DhlClient, *, now: Callable[[], float] = time.time,
               sleep: Callable[[float], None] = time.sleep, daily_quota: int = DAILY_QUOTA,
-              pace: float = SECONDS_BETWEEN_CALLS, limit: int = 20,
+              pace: float = SECONDS_BETWEEN_CALLS, limit: int = 20, repoll_seconds: int = REPOLL_SECONDS,
               stopped: Callable[[], bool] = lambda: False) -> TrackingRound:
     """Ask DHL about up to `limit` due shipments, within the quota and at DHL's pace;
     `stopped()` ends the round between calls (the app is quitting)."""
@@ -117,7 +118,7 @@ def track_due(store: Store, client: DhlClient, *, now: Callable[[], float] = tim
         result.backoff_until = state.backoff_until
         return result
     left = max(0, daily_quota - state.used)
-    for shipment_id, number in due_shipments(store.conn, int(now()), min(limit, left)):
+    for shipment_id, number in due_shipments(store.conn, int(now()), min(limit, left), repoll_seconds=repoll_seconds):
         if result.asked:
             sleep(pace)
         if stopped():

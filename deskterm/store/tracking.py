@@ -32,13 +32,14 @@ class TrackingResult:
     estimated_delivery: int | None = None
 
 
-def due_shipments(conn: sqlite3.Connection, now: int, limit: int) -> list[tuple[int, str]]:
+def due_shipments(conn: sqlite3.Connection, now: int, limit: int, *,
+                  repoll_seconds: int = REPOLL_SECONDS) -> list[tuple[int, str]]:
     """(shipment id, tracking number) of DHL shipments to ask about now, oldest answer first."""
     return [(r[0], r[1]) for r in conn.execute(
         "SELECT id, tracking_number FROM shipments INDEXED BY shipments_track_due "
         "WHERE carrier = 'DHL' AND status <> 'delivered' AND tracking_number <> '' "
         "AND (tracked_at IS NULL OR tracked_at <= ? - CASE WHEN tracking_state = 'unknown_number' THEN ? ELSE ? END) "
-        "ORDER BY tracked_at, id LIMIT ?", (now, UNKNOWN_RETRY_SECONDS, REPOLL_SECONDS, limit))]
+        "ORDER BY tracked_at, id LIMIT ?", (now, UNKNOWN_RETRY_SECONDS, repoll_seconds, limit))]
 
 
 def apply_tracking(conn: sqlite3.Connection, shipment_id: int, result: TrackingResult, now: int) -> None:
