@@ -102,7 +102,7 @@ def feed_once(rng: random.Random) -> str | None:
     with _lock:
         servers = [s for (kind, *_), s in _servers.items() if kind in ("kaufland", "ebay")]
         carriers = [s for (kind, *_), s in _servers.items() if kind == "dhl"]
-    if carriers and rng.random() < 0.25:
+    if carriers and rng.random() < 0.15:
         parcels = carriers[0].parcels  # type: ignore[attr-defined]
         moving = sorted(n for n, p in parcels.items() if p["events"] and p["events"][0]["statusCode"] != "delivered")
         if moving:
@@ -123,7 +123,7 @@ def feed_once(rng: random.Random) -> str | None:
     return f"ebay:{conversation}"
 
 
-def start_feed(seconds: float, *, seed: int = 7) -> None:
+def start_feed(seconds: float, *, seed: int | None = None) -> None:
     """Every `seconds`, a buyer writes again (0: never). Idempotent."""
     global _feed
     if seconds <= 0:
