@@ -11,6 +11,7 @@ can be watched. Everything stops with the process (daemon threads).
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from datetime import datetime
@@ -18,6 +19,8 @@ from typing import Any
 
 from deskterm.sandbox.demo_world import DemoWorld
 from deskterm.sandbox.server import SandboxServer
+
+log = logging.getLogger(__name__)
 
 KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto", "dhl")
 FOLLOW_UPS = (
@@ -136,7 +139,10 @@ def start_feed(seconds: float, *, seed: int | None = None) -> None:
 
         def run() -> None:
             while not _stop.wait(seconds):
-                feed_once(rng)
+                try:
+                    feed_once(rng)
+                except Exception as exc:  # a demo nicety must never end quietly for good
+                    log.warning("demo feed: %s", type(exc).__name__)
 
         _feed = threading.Thread(target=run, name="demo-feed", daemon=True)
         _feed.start()
