@@ -34,6 +34,7 @@ class ChannelRules:
     max_attachment_bytes: int | None = None
     reply_window_hours: int | None = None
     plain_text: bool = False
+    human_agent_days: int | None = None  # Meta: with the HUMAN_AGENT tag (if the account has it) this long
 
 
 def _rules(data: dict[str, Any], source: str) -> dict[str, ChannelRules]:
@@ -49,7 +50,7 @@ def _rules(data: dict[str, Any], source: str) -> dict[str, ChannelRules]:
                                       bool(raw.get("forbid_emails", False)), patterns,
                                       str(raw.get("forbid_patterns_reason", "Formulierung nicht erlaubt")),
                                       raw.get("max_attachment_bytes"), raw.get("reply_window_hours"),
-                                      bool(raw.get("plain_text", False)))
+                                      bool(raw.get("plain_text", False)), raw.get("human_agent_days"))
     return rules
 
 
@@ -65,7 +66,7 @@ def load_rules(override: Path | None = None) -> dict[str, ChannelRules]:
 
 
 def check_reply(rules: dict[str, ChannelRules], channel: str, text: str, *, attachment_bytes: int = 0,
-                hours_since_customer: float | None = None) -> list[str]:
+                hours_since_customer: float | None = None, human_agent: bool = False) -> list[str]:
     """Every rule the reply breaks, as one line each (empty: it may be sent)."""
     rule = rules.get(channel)
     if rule is None:
@@ -88,6 +89,12 @@ def check_reply(rules: dict[str, ChannelRules], channel: str, text: str, *, atta
         problems.append(f"{label}: Anhänge höchstens {rule.max_attachment_bytes // 1_048_576} MB")
     if rule.reply_window_hours is not None and hours_since_customer is not None \
             and hours_since_customer > rule.reply_window_hours:
+        tagged = rule.human_agent_days
+        if tagged is not None and human_agent and hours_since_customer <= tagged * 24:
+            return problems  # a person answers within 7 days: sent with Meta's HUMAN_AGENT tag
+        extra = ""
+        if tagged is not None and hours_since_customer <= tagged * 24:
+            extra = f"; mit dem Human-Agent-Tag bis {tagged} Tage, für dieses Konto nicht freigeschaltet"
         problems.append(f"{label}: Antwortfenster von {rule.reply_window_hours} h seit der letzten Kundennachricht "
-                        f"ist abgelaufen")
+                        f"ist abgelaufen{extra}")
     return problems

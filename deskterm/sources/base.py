@@ -34,6 +34,8 @@ class OutgoingReply:
     body_text: str
     attempt: int = 1  # > 1: an earlier try may have arrived (crash after sending); check before sending again
     queued_at: datetime | None = None
+    customer_last_at: datetime | None = None  # the buyer's last message (Meta's reply windows count from it)
+    recipient_id: str = ""  # the buyer's id on the channel (Meta: PSID/IGSID)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ MARKETPLACE_CREDENTIALS: dict[str, tuple[str, ...]] = {
     "amazon": ("client_id", "client_secret", "refresh_token"),
     "zalando": ("client_id", "client_secret"),
     "otto": ("client_id", "client_secret"),
+    "meta": ("page_token",),
 }
 
 

@@ -119,14 +119,17 @@ class OutboxSender:
         settings = self._account(row.account_id)
         try:
             if settings is None:  # a marketplace or DM channel: its source sends
-                ticket = self.store.conn.execute("SELECT external_id FROM tickets WHERE id = ?",
-                                                 (row.ticket_id,)).fetchone()
+                ticket = self.store.conn.execute(
+                    "SELECT t.external_id, t.last_customer_message_at, i.value FROM tickets t "
+                    "LEFT JOIN identities i ON i.id = t.identity_id WHERE t.id = ?", (row.ticket_id,)).fetchone()
                 body, created = self.store.conn.execute("SELECT body_text, created_at FROM outbox WHERE id = ?",
                                                         (row.id,)).fetchone()
                 # claim_due counted this try already; the row shows the tries before it.
                 receipt = self._source(row.account_id).send(OutgoingReply(
                     ticket[0] if ticket else "", row.message_id, body, attempt=row.attempts + 1,
-                    queued_at=datetime.fromtimestamp(created, timezone.utc)))
+                    queued_at=datetime.fromtimestamp(created, timezone.utc),
+                    customer_last_at=datetime.fromtimestamp(ticket[1], timezone.utc) if ticket and ticket[1] else None,
+                    recipient_id=str(ticket[2] or "") if ticket else ""))
                 mark_sent(self.store, row.id, now=int(self.clock()), server_reply=f"ok {receipt.external_id}",
                           refused={})
                 report.sent += 1

@@ -112,7 +112,7 @@ class BrokenSource:
         pass
 
 
-MARKETPLACES = ("kaufland", "ebay", "amazon", "zalando", "otto")
+MARKETPLACES = ("kaufland", "ebay", "amazon", "zalando", "otto", "meta")
 
 
 def credential(settings: dict[str, object], name: str, base_url: str) -> str:
@@ -169,6 +169,13 @@ def marketplace_source(key: str, name: str, settings: dict[str, object]) -> Sour
         return OttoSource(key, name, base_url=base_url, client_id=credential(settings, "client_id", base_url),
                           client_secret=credential(settings, "client_secret", base_url),
                           history_days=int(str(settings.get("history_days") or 30)))
+    if kind == "meta":
+        from deskterm.sources.meta import MetaSource
+
+        return MetaSource(key, name, base_url=base_url, node_id=str(settings.get("node_id") or ""),
+                          platform=str(settings.get("platform") or "messenger"),
+                          page_token=credential(settings, "page_token", base_url),
+                          human_agent=bool(settings.get("human_agent", False)))
     raise SourceError(f"unknown marketplace {kind!r}", temporary=False)
 
 

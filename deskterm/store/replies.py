@@ -167,9 +167,10 @@ def reply_problems(conn: sqlite3.Connection, ticket_id: int, text: str, *, rules
         if not text.strip():
             found.append("Die Notiz ist leer")
         return found
-    row = conn.execute("SELECT channel, last_customer_message_at FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    row = conn.execute("SELECT t.channel, t.last_customer_message_at, json_extract(a.settings, '$.human_agent') "
+                       "FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?", (ticket_id,)).fetchone()
     if row is None:
         return [*found, f"kein Ticket {ticket_id}"]
     hours = (now - row[1]) / 3600 if row[1] else None
-    found.extend(check_reply(rules, row[0], text, hours_since_customer=hours))
+    found.extend(check_reply(rules, row[0], text, hours_since_customer=hours, human_agent=bool(row[2])))
     return found
