@@ -256,6 +256,46 @@ def cmd_amazon(args: argparse.Namespace, where: Locations, config: Config) -> in
         return cli_amazon.run(args, store, agent=current_agent(config))
 
 
+def cmd_webhook(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    """Receive Meta's webhooks for one Messenger/Instagram account; new events sync it."""
+    import json as json_module
+
+    from deskterm.sources.meta_webhook import WebhookServer
+    from deskterm.sources.registry import credential, source_for_account
+
+    with profile_store(where, config, args) as store:
+        row = store.conn.execute("SELECT settings FROM accounts WHERE key = ?", (args.account,)).fetchone()
+        if row is None or json_module.loads(row[0]).get("source") != "meta":
+            raise CliError(f"no Messenger/Instagram account {args.account!r} in this profile")
+        settings = json_module.loads(row[0])
+        base_url = str(settings.get("base_url") or "https://graph.facebook.com")
+        secret = credential(settings, "app_secret", base_url)
+        token = credential(settings, "verify_token", base_url)
+        path = store.path
+
+    def sync() -> None:
+        from deskterm.sources.engine import SyncEngine
+
+        with Store.open(path, create=False) as opened:
+            source = source_for_account(opened, args.account)
+        try:
+            SyncEngine(path, [source]).run_once()
+        finally:
+            source.close()
+
+    server = WebhookServer(path, args.account, app_secret=secret, verify_token=token, on_new=sync, host=args.host,
+                           port=args.port)
+    print(f"receiving Meta webhooks for {args.account} at {server.url} (put an HTTPS proxy in front); Ctrl-C stops",
+          file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
 def cmd_customer(args: argparse.Namespace, where: Locations, config: Config) -> int:
     from deskterm import cli_customers
 
@@ -364,6 +404,13 @@ def make_parser() -> argparse.ArgumentParser:
     from deskterm import cli_amazon
 
     cli_amazon.add_parsers(sub)
+    webhook = sub.add_parser("webhook", help="receive Meta's webhooks for a Messenger/Instagram account "
+                                            "(optional; polling is the default)")
+    webhook.add_argument("--account", required=True, help="the account key (settings hold app_secret and "
+                                                          "verify_token keyring references)")
+    webhook.add_argument("--host", default="127.0.0.1")
+    webhook.add_argument("--port", type=int, default=8787)
+    webhook.add_argument("--profile", dest="profile", default=argparse.SUPPRESS)
 
     from deskterm import cli_customers
 
@@ -396,6 +443,7 @@ COMMANDS = {
     "views": cmd_triage,
     "report": cmd_triage,
     "amazon": cmd_amazon,
+    "webhook": cmd_webhook,
     "customer": cmd_customer,
     "gdpr": cmd_gdpr,
     "audit": cmd_gdpr,

@@ -126,3 +126,44 @@ def test_an_expired_token_is_named(sandbox: MetaSandbox, tmp_path: Path) -> None
     sandbox.faults.expire_tokens = True
     [run] = SyncEngine(tmp_path / "t.sqlite3", [_source(sandbox, "instagram")]).run_once()
     assert run.error is not None and run.error.startswith("Instagram: page token expired")
+
+
+def test_the_webhook_verifies_refuses_bad_signatures_and_stores_a_delivery_once(tmp_path: Path) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    import httpx
+
+    from deskterm.sources.meta_webhook import WebhookServer
+
+    path = tmp_path / "s.sqlite3"
+    Store.open(path).close()
+    synced: list[int] = []
+    server = WebhookServer(path, "facebook", app_secret="app-secret", verify_token="verify-me",
+                           on_new=lambda: synced.append(1), port=0).start()
+    try:
+        ok = httpx.get(server.url, params={"hub.mode": "subscribe", "hub.verify_token": "verify-me",
+                                           "hub.challenge": "1158201444"})
+        assert (ok.status_code, ok.text) == (200, "1158201444")
+        assert httpx.get(server.url, params={"hub.mode": "subscribe", "hub.verify_token": "wrong",
+                                             "hub.challenge": "1"}).status_code == 403
+        body = json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": 1, "messaging": [{
+            "sender": {"id": "6100000000000007"}, "recipient": {"id": PAGE_ID}, "timestamp": 1,
+            "message": {"mid": "m_webhook_1", "text": "Hallo!"}}]}]}).encode()
+        good = "sha256=" + hmac.new(b"app-secret", body, hashlib.sha256).hexdigest()
+        assert httpx.post(server.url, content=body).status_code == 403  # unsigned
+        assert httpx.post(server.url, content=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}
+                          ).status_code == 403
+        assert httpx.post(server.url, content=body + b" ", headers={"X-Hub-Signature-256": good}).status_code == 403
+        for _ in range(2):  # Meta delivers again when unsure: stored once, synced once
+            answer = httpx.post(server.url, content=body, headers={"X-Hub-Signature-256": good})
+            assert answer.status_code == 200
+        deadline = time.monotonic() + 2
+        while not synced and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        server.close()
+    with Store.open(path, create=False) as store:
+        rows = store.conn.execute("SELECT mid, account_key FROM webhook_events").fetchall()
+    assert rows == [("m_webhook_1", "facebook")] and synced == [1]

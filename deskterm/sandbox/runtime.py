@@ -22,7 +22,7 @@ from deskterm.sandbox.server import SandboxServer
 
 log = logging.getLogger(__name__)
 
-KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto", "dhl")
+KINDS = ("kaufland", "ebay", "amazon", "zalando", "otto", "dhl", "meta")
 FOLLOW_UPS = (
     "Hallo, gibt es schon Neuigkeiten zu meiner Anfrage?",
     "Ich warte immer noch auf eine Antwort. Bitte melden Sie sich.",
@@ -63,6 +63,10 @@ def _make(kind: str, world: DemoWorld) -> SandboxServer:
         from deskterm.sandbox.dhl import DhlSandbox
 
         return DhlSandbox(world)
+    if kind == "meta":
+        from deskterm.sandbox.meta import MetaSandbox
+
+        return MetaSandbox(world)
     raise ValueError(f"no sandbox for {kind!r}")
 
 
@@ -82,7 +86,7 @@ def connection(kind: str, settings: dict[str, Any]) -> dict[str, str]:
     """Base URL and the emulator's own (non-secret) credentials, as source settings."""
     server = sandbox_for(kind, settings)
     found: dict[str, str] = {"base_url": server.base_url}
-    for name in ("client_key", "secret_key", "client_id", "client_secret", "refresh_token"):
+    for name in ("client_key", "secret_key", "client_id", "client_secret", "refresh_token", "page_token"):
         value = getattr(server, name, None)
         if isinstance(value, str):
             found[name] = value
@@ -96,6 +100,10 @@ def connection(kind: str, settings: dict[str, Any]) -> dict[str, str]:
         from deskterm.sandbox.zalando import MERCHANT_ID
 
         found["merchant_id"] = MERCHANT_ID
+    if kind == "meta":
+        from deskterm.sandbox.meta import IG_ACCOUNT_ID, PAGE_ID
+
+        found["node_id"] = PAGE_ID if settings.get("platform") == "messenger" else IG_ACCOUNT_ID
     return found
 
 

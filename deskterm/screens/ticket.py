@@ -178,6 +178,7 @@ class TicketScreen(Screen[None]):
         parts.append((f" · {messages} · zuletzt {local_time(row.last_message_at)}"
                       f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
         parts.extend(self._clock())
+        parts.extend(self._meta_window())
         parts.extend(self._triage_line())
         parts.extend(self._presence())
         return Content.assemble(*parts)
@@ -219,6 +220,30 @@ class TicketScreen(Screen[None]):
                  for p in others]
         replying = any(p.activity == "replying" for p in others)
         return [("\n» " + " · ".join(texts), "bold #e5484d" if replying else "bold #ffc53d")]
+
+    def _meta_window(self) -> list[tuple[str, str]]:
+        """Messenger/Instagram: how long a reply may still be sent (24 h after the buyer's last
+        message; 7 days with the Human Agent tag where the account has it)."""
+        from datetime import datetime, timezone
+
+        from deskterm.domain.sla import countdown_label
+
+        row = self.store.conn.execute(
+            "SELECT t.channel, t.last_customer_message_at, json_extract(a.settings, '$.human_agent') FROM tickets t "
+            "JOIN accounts a ON a.id = t.account_id WHERE t.id = ?", (self.ticket_id,)).fetchone()
+        if row is None or row[0] not in ("messenger", "instagram") or not row[1]:
+            return []
+        now = datetime.fromtimestamp(self.clock(), timezone.utc)
+        last = datetime.fromtimestamp(row[1], timezone.utc)
+        for hours, label, style in ((24, "Antwortfenster", "#46a758"),
+                                    (7 * 24, "mit Human-Agent-Tag", "#ffc53d")):
+            if hours > 24 and not row[2]:
+                break
+            end = last.timestamp() + hours * 3600
+            if end > now.timestamp():
+                left = countdown_label(datetime.fromtimestamp(end, timezone.utc), now)
+                return [(f" · {label}: noch {left}", style)]
+        return [(" · Antwortfenster geschlossen (Meta nimmt keine Antwort mehr an)", "bold #e5484d")]
 
     def _clock(self) -> list[tuple[str, str]]:
         """The response clock as stored (store.awaiting keeps the deadline), with its policy's name."""

@@ -25,7 +25,7 @@ DEMO_TICKETS = 600
 
 
 # With the marketplace sandboxes, these demo accounts sync through the real API clients.
-SANDBOXED_ACCOUNTS = {"kaufland-de": "kaufland", "ebay-de": "ebay"}
+SANDBOXED_ACCOUNTS = {"kaufland-de": "kaufland", "ebay-de": "ebay", "facebook": "meta", "instagram": "meta"}
 # and these order-only accounts enrich the mail channels' tickets with API order data.
 SANDBOX_ORDER_ACCOUNTS = (("amazon-orders", "amazon", "Amazon SP-API (Bestellungen)"),
                           ("zalando-orders", "zalando", "Zalando zDirect (Bestellungen)"),
@@ -44,8 +44,11 @@ def register_demo_accounts(store: Store, *, anchor: datetime, tickets: int = DEM
     for account in DEMO_ACCOUNTS:
         kind = SANDBOXED_ACCOUNTS.get(account.key) if marketplaces else None
         own = {**settings, "orders": str(account.channel) not in api_orders}
+        sandboxed = {"source": kind, "sandbox": True, **world}
+        if kind == "meta":
+            sandboxed.update(platform="messenger" if account.key == "facebook" else "instagram", human_agent=True)
         ensure_account(store, account.key, str(account.channel), account.name, now=now,
-                       settings={"source": kind, "sandbox": True, **world} if kind else own)
+                       settings=sandboxed if kind else own)
     if marketplaces:
         ensure_account(store, "dhl-tracking", "dhl", "DHL Sendungsverfolgung", now=now,
                        settings={"source": "dhl", "sandbox": True, **world})

@@ -577,5 +577,15 @@ ALTER TABLE shipments ADD COLUMN estimated_delivery INTEGER;
 CREATE INDEX shipments_track_due ON shipments(tracked_at, id) WHERE carrier = 'DHL' AND status <> 'delivered';
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11, _V12)
+# v13: Meta webhook deliveries, one row per message id (Meta delivers again on timeouts);
+# no text and no sender: the message itself comes by the Graph poll the delivery triggers.
+_V13 = """
+CREATE TABLE webhook_events (
+    mid         TEXT PRIMARY KEY,
+    account_key TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11, _V12, _V13)
 SCHEMA_VERSION = len(MIGRATIONS)
