@@ -95,6 +95,11 @@ def test_the_quota_backs_off_without_a_storm_and_without_waiting(demo_store: Pat
         with Store.open(demo_store, create=False) as store:  # during the backoff: no request at all
             quiet = track_due(store, client, now=lambda: NOW + 60, sleep=sleeps.append, pace=5.0)
         assert quiet.asked == 0 and len(sandbox.log) == 4
+        with Store.open(demo_store, create=False) as store:  # and the order panel says so
+            order_id = store.conn.execute("SELECT order_id FROM shipments WHERE carrier = 'DHL' "
+                                          "AND status <> 'delivered' LIMIT 1").fetchone()[0]
+            detail = order_detail(store.conn, order_id, now=NOW + 60)
+        assert detail is not None and "DHL-Tageskontingent aufgebraucht" in panel_content(PanelData(order=detail)).plain
 
 
 def test_a_wrong_key_is_named(sandbox: DhlSandbox, demo_store: Path) -> None:

@@ -147,7 +147,7 @@ class TicketScreen(Screen[None]):
         if linked is not None:
             self.order_ids = [linked] + [o for o in self.order_ids if o != linked]
         self.order_position = min(self.order_position, max(0, len(self.order_ids) - 1))
-        order = order_detail(conn, self.order_ids[self.order_position]) if self.order_ids else None
+        order = order_detail(conn, self.order_ids[self.order_position], now=self.clock()) if self.order_ids else None
         self.panel = PanelData(
             customer=customer_summary(conn, customer_id, exclude_ticket=self.ticket_id) if customer_id else None,
             order=order,

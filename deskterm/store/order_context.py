@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 MAX_ORDERS = 50
 MAX_TIMELINE = 300
@@ -54,6 +55,7 @@ class OrderDetail:
     returns: list[tuple[str, str, int]] = field(default_factory=list)  # status, reason, at
     refunds: list[tuple[int, str, int]] = field(default_factory=list)  # cents, status, at
     cancellations: list[tuple[str, str, int]] = field(default_factory=list)  # status, reason, at
+    tracking_paused_until: int = 0  # DHL's daily quota is used up until then (0: not paused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,7 @@ def customer_orders(conn: sqlite3.Connection, customer_id: int) -> list[int]:
         (customer_id, MAX_ORDERS))]
 
 
-def order_detail(conn: sqlite3.Connection, order_id: int) -> OrderDetail | None:
+def order_detail(conn: sqlite3.Connection, order_id: int, *, now: float | None = None) -> OrderDetail | None:
     row = conn.execute(
         "SELECT o.id, o.number, a.channel, a.name, o.status, o.placed_at, o.total_cents, o.currency, "
         "o.payment_status, o.ship_to, o.delivery_from, o.delivery_to FROM orders o "
@@ -112,6 +114,12 @@ def order_detail(conn: sqlite3.Connection, order_id: int) -> OrderDetail | None:
             (shipment_id,)).fetchone()
         latest_at, text, location = latest or (None, "", "")
         detail.shipments.append(ShipmentRow(carrier, tracking, status, latest_at, text, location, state, eta))
+    if any(s.carrier == "DHL" and s.status != "delivered" for s in detail.shipments):
+        paused = conn.execute("SELECT json_extract(value, '$.backoff_until') FROM store_meta "
+                              "WHERE key = 'dhl_quota'").fetchone()
+        until = int(paused[0] or 0) if paused else 0
+        if until > (time.time() if now is None else now):
+            detail = replace(detail, tracking_paused_until=until)
     detail.returns.extend(conn.execute(
         "SELECT status, reason, created_at FROM returns WHERE order_id = ? ORDER BY created_at LIMIT 10", (order_id,)))
     detail.refunds.extend(conn.execute(

@@ -93,6 +93,9 @@ def _order_part(parts: list[str | tuple[str, str]], data: PanelData) -> None:
             parts.append((" anzeigen\n", _DIM))
             parts.extend(mask(line) + "\n" for line in lines)
         parts.append("\n")
+    if order.tracking_paused_until:
+        parts.append((f"DHL-Tageskontingent aufgebraucht: Status wieder ab {local_time(order.tracking_paused_until)}\n",
+                      _WARN))
     for shipment in order.shipments:
         parts.append((f"{clean_line(shipment.carrier)} {clean_line(shipment.tracking_number)}\n", "bold"))
         parts.append(f"{SHIPMENT_STATUS.get(shipment.status, clean_line(shipment.status))}")
