@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from deskterm.widgets.key_bar import KeyBar
-from deskterm.domain.sanitize import clean_line
 from deskterm.store.db import Store
 from deskterm.store.audit import append_audit
 from deskterm.store.customers import (
@@ -25,7 +24,7 @@ from deskterm.store.customers import (
     open_suggestions,
     unmerge,
 )
-from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages, ticket_tags
+from deskterm.store.inbox import MessageRow, TicketDetail, ticket_detail, ticket_messages
 from deskterm.store.order_context import (
     customer_orders,
     customer_summary,
@@ -34,9 +33,8 @@ from deskterm.store.order_context import (
     ticket_customer,
 )
 from deskterm.widgets.order_panel import PanelData, panel_content
-from deskterm.widgets.rows import STATUS_LABELS, to_display
+from deskterm.widgets.ticket_header import ticket_header
 from deskterm.widgets.thread_view import ThreadView, thread_blocks
-from deskterm.domain.format import local_time
 
 THREAD_LIMIT = 200
 HEARTBEAT_SECONDS = 10
@@ -162,116 +160,8 @@ class TicketScreen(Screen[None]):
         self.query_one("#order-panel-body", Static).update(panel_content(self.panel))
 
     def _header(self) -> Content:
-        if self.detail is None:
-            return Content("Dieses Ticket gibt es nicht mehr.")
-        row = to_display(self.detail.row)
-        channel = row.channel
-        parts: list[str | tuple[str, str]] = [
-            (row.subject + "\n", "bold"),
-            (f"{channel}", "bold #ffc53d"),
-            f" · {clean_line(self.detail.account_name)} · {row.customer}",
-        ]
-        if row.order_ref:
-            parts.append(f" · Bestellung {row.order_ref}")
-        count = self.detail.row.message_count
-        messages = "1 Nachricht" if count == 1 else f"{count} Nachrichten"
-        parts.append((f" · {messages} · zuletzt {local_time(row.last_message_at)}"
-                      f" · {STATUS_LABELS.get(row.status, row.status)}", "#8b8d98"))
-        parts.extend(self._clock())
-        parts.extend(self._meta_window())
-        parts.extend(self._triage_line())
-        parts.extend(self._presence())
-        return Content.assemble(*parts)
-
-    def _triage_line(self) -> list[tuple[str, str]]:
-        """Assignee, queue, priority, snooze and tags, when set."""
-        from deskterm.domain.triage import PRIORITIES
-
-        row = self.store.conn.execute("SELECT assignee, queue, priority, snoozed_until FROM tickets WHERE id = ?",
-                                      (self.ticket_id,)).fetchone()
-        if row is None:
-            return []
-        assignee, queue, priority, snoozed = row
-        notes = []
-        if assignee:
-            notes.append(f"zugewiesen: {clean_line(assignee, max_chars=30)}")
-        if queue:
-            notes.append(f"Warteschlange: {clean_line(queue, max_chars=30)}")
-        if priority:
-            notes.append(f"Priorität: {PRIORITIES.get(priority, str(priority))}")
-        if snoozed:
-            notes.append(f"zurückgestellt bis {local_time(snoozed)}")
-        tags = ticket_tags(self.store.conn, self.ticket_id)
-        parts = [("\n" + " · ".join(notes), "#8da4ef")] if notes else []
-        if tags:
-            parts.append((("  " if notes else "\n") + " ".join(f"#{clean_line(tag, max_chars=30)}" for tag in tags),
-                          "#8da4ef"))
-        return parts
-
-    def _presence(self) -> list[tuple[str, str]]:
-        """"Anna antwortet gerade" / "Anna hat das Ticket offen" (rows seen in the last minute)."""
-        from deskterm.store.presence import others_on
-
         agent = self.app.agent_name  # type: ignore[attr-defined]
-        others = others_on(self.store.conn, self.ticket_id, agent, int(self.clock()))
-        if not others:
-            return []
-        texts = [f"{clean_line(p.agent, max_chars=30)} {'antwortet gerade' if p.activity == 'replying' else 'hat das Ticket offen'}"
-                 for p in others]
-        replying = any(p.activity == "replying" for p in others)
-        return [("\n» " + " · ".join(texts), "bold #e5484d" if replying else "bold #ffc53d")]
-
-    def _meta_window(self) -> list[tuple[str, str]]:
-        """Messenger/Instagram: how long a reply may still be sent (24 h after the buyer's last
-        message; 7 days with the Human Agent tag where the account has it)."""
-        from datetime import datetime, timezone
-
-        from deskterm.domain.sla import countdown_label
-
-        row = self.store.conn.execute(
-            "SELECT t.channel, t.last_customer_message_at, json_extract(a.settings, '$.human_agent') FROM tickets t "
-            "JOIN accounts a ON a.id = t.account_id WHERE t.id = ?", (self.ticket_id,)).fetchone()
-        if row is None or row[0] not in ("messenger", "instagram") or not row[1]:
-            return []
-        now = datetime.fromtimestamp(self.clock(), timezone.utc)
-        last = datetime.fromtimestamp(row[1], timezone.utc)
-        for hours, label, style in ((24, "Antwortfenster", "#46a758"),
-                                    (7 * 24, "mit Human-Agent-Tag", "#ffc53d")):
-            if hours > 24 and not row[2]:
-                break
-            end = last.timestamp() + hours * 3600
-            if end > now.timestamp():
-                left = countdown_label(datetime.fromtimestamp(end, timezone.utc), now)
-                return [(f" · {label}: noch {left}", style)]
-        return [(" · Antwortfenster geschlossen (Meta nimmt keine Antwort mehr an)", "bold #e5484d")]
-
-    def _clock(self) -> list[tuple[str, str]]:
-        """The response clock as stored (store.awaiting keeps the deadline), with its policy's name."""
-        from datetime import datetime, timezone
-
-        from deskterm.domain.sla import countdown_label, policy_for, urgency
-
-        row = self.store.conn.execute("SELECT channel, status, awaiting_since, no_response_needed, sla_due_at "
-                                      "FROM tickets WHERE id = ?", (self.ticket_id,)).fetchone()
-        policy = policy_for(row[0], self.detail.account_key if self.detail else "") if row else None
-        if row is None or policy is None:
-            return []
-        channel, status, since, no_response, due = row
-        if due is not None:
-            now = self.clock()
-            label = countdown_label(datetime.fromtimestamp(due, timezone.utc), datetime.fromtimestamp(now, timezone.utc))
-            text = label if label.startswith("überfällig") else f"Antwort fällig in {label}"
-            style = {"overdue": "bold #e5484d", "soon": "bold #ffc53d", "ok": "#46a758"}[urgency(due, now)]
-            return [("\n" + text, style), (f" · {policy.name}", "#8b8d98")]
-        if no_response:
-            text = f"keine Antwort nötig: {clean_line(no_response)}"
-        elif since is not None and status == "pending":
-            text = "wartet auf Kunde (Uhr angehalten)"
-        elif since is None:
-            text = "beantwortet"
-        else:
-            return []
-        return [("\n" + text, "#8b8d98")]
+        return ticket_header(self.store.conn, self.ticket_id, self.detail, agent=agent, now=self.clock())
 
     def show_ticket(self, ticket_id: int) -> None:
         """Switch this (reused) screen to another ticket, from its top."""
