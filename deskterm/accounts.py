@@ -102,13 +102,14 @@ MARKETPLACE_BASE_URLS = {
     "amazon": "https://sellingpartnerapi-eu.amazon.com",
     "zalando": "https://api.merchants.zalando.com",
     "otto": "https://api.otto.market",
+    "meta": "https://graph.facebook.com",
 }
 MARKETPLACE_CHANNELS = {"kaufland": Channel.KAUFLAND, "ebay": Channel.EBAY, "amazon": Channel.AMAZON,
                         "zalando": Channel.ZALANDO, "otto": Channel.OTTO}
 
 
 def add_marketplace_account(store: Store, kind: str, key: str, name: str, *, credentials: dict[str, str],
-                            base_url: str = "", extra: dict[str, str] | None = None,
+                            base_url: str = "", extra: dict[str, object] | None = None,
                             test_connection: bool = True) -> int:
     """Test the credentials with one read, keep them in the keyring (never in the store or
     the config), then record the account with keyring references."""
@@ -145,4 +146,6 @@ def add_marketplace_account(store: Store, kind: str, key: str, name: str, *, cre
             settings[field_name] = password_reference(key, field_name)
     except KeyringError as exc:
         raise AccountError(f"keyring refused the credentials: {type(exc).__name__}") from None
-    return ensure_account(store, key, str(MARKETPLACE_CHANNELS[kind]), name, settings=settings, now=int(time.time()))
+    channel = MARKETPLACE_CHANNELS.get(kind) or (Channel.INSTAGRAM if settings.get("platform") == "instagram"
+                                                 else Channel.MESSENGER)  # meta: the platform decides
+    return ensure_account(store, key, str(channel), name, settings=settings, now=int(time.time()))

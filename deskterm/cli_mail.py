@@ -60,8 +60,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
             market.add_argument("--seller", required=True, help="your eBay user name (to tell your messages apart)")
         if kind == "zalando":
             market.add_argument("--merchant-id", required=True, help="your zDirect merchant id")
+        if kind == "meta":
+            market.add_argument("--platform", required=True, choices=("messenger", "instagram"))
+            market.add_argument("--node-id", required=True, help="the Facebook Page id or Instagram account id")
+            market.add_argument("--human-agent", action="store_true",
+                                help="the app has Meta's Human Agent feature (replies up to 7 days)")
         market.add_argument("--secrets-stdin", action="store_true",
-                            help=f"read {', '.join(MARKETPLACE_SECRETS[kind])} from stdin, one per line")
+                            help=f"read {', '.join(MARKETPLACE_CREDENTIALS[kind])} from stdin, one per line")
         market.add_argument("--no-test", action="store_true", help="save without a test request (not recommended)")
 
     outbox = sub.add_parser("outbox", help="replies waiting to leave: list, send now, retry a failed one")
@@ -122,22 +127,24 @@ MARKETPLACE_HELP = {
     "amazon": "Amazon SP-API (LWA client id, secret and the seller's refresh token)",
     "zalando": "Zalando zDirect (client id and secret)",
     "otto": "OTTO Market (client id and secret)",
+    "meta": "Facebook Messenger or Instagram (a page access token)",
 }
-MARKETPLACE_SECRETS = MARKETPLACE_CREDENTIALS
 
 
 def _add_marketplace(args: argparse.Namespace, store: Store) -> int:
     from deskterm.accounts import add_marketplace_account
 
-    names = MARKETPLACE_SECRETS[args.kind]
+    names = MARKETPLACE_CREDENTIALS[args.kind]
     if args.secrets_stdin:
         lines = sys.stdin.read().splitlines()
         values = dict(zip(names, (line.strip() for line in lines)))
     else:
         values = {n: getpass.getpass(f"{n.replace('_', ' ')}: ") for n in names}
-    extra = {"seller": args.seller} if args.kind == "ebay" else {}
+    extra: dict[str, object] = {"seller": args.seller} if args.kind == "ebay" else {}
     if args.kind == "zalando":
         extra["merchant_id"] = args.merchant_id
+    if args.kind == "meta":
+        extra.update(platform=args.platform, node_id=args.node_id, human_agent=args.human_agent)
     add_marketplace_account(store, args.kind, args.key, args.name or args.key, credentials=values,
                             base_url=args.base_url, extra=extra, test_connection=not args.no_test)
     print(f"added {args.kind} account {args.key}; its credentials are in the keyring")

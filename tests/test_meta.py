@@ -167,3 +167,21 @@ def test_the_webhook_verifies_refuses_bad_signatures_and_stores_a_delivery_once(
     with Store.open(path, create=False) as store:
         rows = store.conn.execute("SELECT mid, account_key FROM webhook_events").fetchall()
     assert rows == [("m_webhook_1", "facebook")] and synced == [1]
+
+
+def test_accounts_add_meta_keeps_the_page_token_in_the_keyring(sandbox: MetaSandbox, monkeypatch,
+                                                               isolated_home) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    from deskterm.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(sandbox.page_token + "\n"))
+    assert main(["accounts", "add", "meta", "--key", "insta", "--base-url", sandbox.base_url, "--platform",
+                 "instagram", "--node-id", IG_ACCOUNT_ID, "--human-agent", "--secrets-stdin", "--profile", "shop"]) == 0
+    with Store.open(isolated_home.store_path("shop"), create=False) as store:
+        channel, raw = store.conn.execute("SELECT channel, settings FROM accounts WHERE key = 'insta'").fetchone()
+    settings = json.loads(raw)
+    assert channel == "instagram" and settings["human_agent"] is True
+    assert settings["page_token"] == "keyring:deskterm/insta:page_token" and sandbox.page_token not in raw
+    assert main(["sync", "--profile", "shop"]) == 0

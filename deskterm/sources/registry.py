@@ -9,6 +9,7 @@ connection opens.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
@@ -20,6 +21,9 @@ from deskterm.sources.mail.settings import MailSettingsError, mail_settings
 from deskterm.sources.demo import DEFAULT_BATCH_TICKETS, DemoSource
 from deskterm.store.db import Store
 from deskterm.store.sync_writes import ensure_account
+
+if TYPE_CHECKING:
+    from deskterm.sources.dhl import DhlClient
 
 DEMO_TICKETS = 600
 
@@ -195,13 +199,13 @@ def mail_source(key: str, name: str, raw_settings: dict[str, object]) -> Source:
     return ImapSource(key, name, settings, lambda: get_secret(reference))
 
 
-def tracking_client_for_store(store: Store) -> object | None:
+def tracking_client_for_store(store: Store) -> DhlClient | None:
     """The DHL tracking client of the profile (an account with source "dhl"), or None."""
     row = store.conn.execute("SELECT settings FROM accounts WHERE json_extract(settings, '$.source') = 'dhl' "
                              "ORDER BY id LIMIT 1").fetchone()
     if row is None:
         return None
-    from deskterm.sources.dhl import DhlClient
+    from deskterm.sources.dhl import DhlClient  # noqa: F811  (at run time; the name above is for typing)
 
     settings = json.loads(row[0])
     if settings.get("sandbox"):
