@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -38,6 +39,9 @@ from deskterm.store.outbox import outbox_has_work  # polled every 2 s: imported 
 from deskterm.store.status import source_statuses
 from deskterm.widgets.key_names import key_label
 from deskterm.widgets.status_bar import SyncStatusBar
+
+if TYPE_CHECKING:
+    from deskterm.store.assist import AssistContext
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,7 @@ class DesktermApp(App[None]):
         self.store = store
         self.profile = profile or "demo"
         self.config = config
+        self._assist: AssistContext | None = None  # built on the first sync (templates, model)
         self.clock = clock
         self.sync_on_start = sync_on_start
         self.demo_factory = demo_factory
@@ -334,7 +339,19 @@ class DesktermApp(App[None]):
         finally:
             for source in sources:
                 source.close()
+        self._run_assist(store_path)
         self._deliver_outbox(store_path)
+
+    def _run_assist(self, store_path: Path) -> None:
+        """Classify, route and draft what the sync brought (in the sync worker's thread)."""
+        from deskterm.assist_setup import assist_after_sync, assist_context
+
+        if self._assist is None:
+            self._assist = assist_context(self.config, store_path)
+        result = assist_after_sync(store_path, self._assist, clock=self.clock)
+        if result.errors:
+            self.call_from_thread(self.notify, f"Assistent: {clean_line(result.errors[0])}", severity="warning",
+                                  markup=False)
 
     def poll_outbox(self) -> None:
         """Every two seconds: replies whose undo window ended go out now, not at the next sync."""

@@ -123,7 +123,7 @@ def cmd_open(args: argparse.Namespace, where: Locations, config: Config) -> int:
 def cmd_demo(args: argparse.Namespace, where: Locations, config: Config) -> int:
     path = create_demo_profile(where, tickets=args.tickets)
     if args.no_open:
-        return _sync(where, DEMO_PROFILE, watch=False, interval=0)
+        return _sync(where, DEMO_PROFILE, config, watch=False, interval=0)
     store = Store.open(path, create=False)
     build_app(store=store, profile=DEMO_PROFILE, config=config, where=where, sync_on_start=True).run()
     return 0
@@ -133,10 +133,23 @@ def cmd_sync(args: argparse.Namespace, where: Locations, config: Config) -> int:
     profile = resolve_profile(where, config, args.profile)
     if profile is None:
         raise CliError("no profile to sync; run 'deskterm demo' or pass --profile NAME")
-    return _sync(where, profile, watch=args.watch, interval=args.interval or config.sync.interval_seconds)
+    return _sync(where, profile, config, watch=args.watch, interval=args.interval or config.sync.interval_seconds)
 
 
-def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> int:
+def _assist(where: Locations, profile: str, config: Config) -> None:
+    """After a sync: classify, route and draft what arrived (assisted triage)."""
+    from deskterm.assist_setup import assist_after_sync, assist_context
+
+    path = where.store_path(profile)
+    result = assist_after_sync(path, assist_context(config, path), budget_seconds=120)
+    if result.classified:
+        print(f"assist: {result.classified} classified, {result.drafted} drafts, {result.auto_sent} automatic replies"
+              + (f", {result.remaining} still queued" if result.remaining else ""), file=sys.stderr)
+    for error in result.errors[:3]:
+        print(f"assist: {error}", file=sys.stderr)
+
+
+def _sync(where: Locations, profile: str, config: Config, *, watch: bool, interval: float) -> int:
     import threading
 
     from deskterm.sources.engine import SyncEngine
@@ -157,12 +170,17 @@ def _sync(where: Locations, profile: str, *, watch: bool, interval: float) -> in
         failed = [r for r in runs if r.error]
         total = sum(r.messages for r in runs)
         print(f"synced {len(runs)} sources, {total} new or changed messages, {len(failed)} failed", file=sys.stderr)
+        _assist(where, profile, config)
         _deliver_outbox(where, profile)
         return 1 if failed else 0
     stop = threading.Event()
     print(f"watching {len(sources)} sources every {interval:g} s; Ctrl-C stops", file=sys.stderr)
     try:
-        engine.watch(interval, stop, after_each=lambda: _deliver_outbox(where, profile))
+        def after_each() -> None:
+            _assist(where, profile, config)
+            _deliver_outbox(where, profile)
+
+        engine.watch(interval, stop, after_each=after_each)
     except KeyboardInterrupt:
         stop.set()
     finally:
@@ -230,9 +248,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
     from deskterm.domain.reply_rules import RulesError
     from deskterm.domain.templates import TemplateRejected
+    from deskterm.cli_assist import AssistCliError
+    from deskterm.domain.assist_eval import LabelledSetError
+    from deskterm.domain.intent_model import ModelError
+    from deskterm.store.assist_drafts import DraftError
 
     return (MergeError, ErasureError, RegisterError, QueryError, TriageError, AccountError, SecretError, SourceError,
-            MailSettingsError, OutboxError, TemplateRejected, RulesError)
+            MailSettingsError, OutboxError, TemplateRejected, RulesError, AssistCliError, LabelledSetError, ModelError,
+            DraftError)
 
 
 def cmd_triage(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -254,6 +277,20 @@ def cmd_amazon(args: argparse.Namespace, where: Locations, config: Config) -> in
 
     with profile_store(where, config, args) as store:
         return cli_amazon.run(args, store, agent=current_agent(config))
+
+
+def cmd_assist(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    """deskterm assist eval|classify|train|run|draft|suggest (cli_assist)."""
+    from deskterm import cli_assist
+
+    explicit = getattr(args, "profile", None)
+    profile = resolve_profile(where, config, explicit)
+    store_path = where.store_path(profile) if profile else None
+    if store_path is not None and not store_path.exists():
+        if explicit:
+            raise CliError(f"no profile {profile!r}")
+        store_path = None
+    return cli_assist.run(args, config, store_path)
 
 
 def cmd_webhook(args: argparse.Namespace, where: Locations, config: Config) -> int:
@@ -404,6 +441,9 @@ def make_parser() -> argparse.ArgumentParser:
     from deskterm import cli_amazon
 
     cli_amazon.add_parsers(sub)
+    from deskterm import cli_assist
+
+    cli_assist.add_parsers(sub)
     webhook = sub.add_parser("webhook", help="receive Meta's webhooks for a Messenger/Instagram account "
                                             "(optional; polling is the default)")
     webhook.add_argument("--account", required=True, help="the account key (settings hold app_secret and "
@@ -443,6 +483,7 @@ COMMANDS = {
     "views": cmd_triage,
     "report": cmd_triage,
     "amazon": cmd_amazon,
+    "assist": cmd_assist,
     "webhook": cmd_webhook,
     "customer": cmd_customer,
     "gdpr": cmd_gdpr,

@@ -19,6 +19,7 @@ TRIAGE_HELP = """examples:
   deskterm triage assign Anna --query "intent:return -status:resolved"
   deskterm triage tag vip -rückfrage --ids 12
   deskterm triage no-response "Dankesnachricht" --ids 12
+  deskterm triage intent return --ids 12
   deskterm triage undo"""
 
 
@@ -50,6 +51,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     tag.add_argument("tags", nargs="+")
     priority = _targets(action_parser(actions, "priority", help="urgent, high, normal or low"))
     priority.add_argument("level")
+    intent = _targets(action_parser(actions, "intent", help="label the intent (wins over assisted triage and trains "
+                                                            "'deskterm assist train'): where_is_my_order, return ..."))
+    intent.add_argument("intent")
     no_response = _targets(action_parser(actions, "no-response",
                                          help="no response needed: stops the clock with a reason ('--clear' undoes)"))
     no_response.add_argument("reason", nargs="?", default=None)
@@ -150,6 +154,8 @@ def run_triage(args: argparse.Namespace, store: Store, config: Config) -> int:
                                 [t[1:] for t in args.tags if t.startswith("-") and len(t) > 1], agent=agent, now=now)
         elif command == "priority":
             result = triage.set_priority(conn, ids, parse_priority(args.level), agent=agent, now=now)
+        elif command == "intent":
+            result = triage.label_intent(conn, ids, args.intent, agent=agent, now=now)
         else:
             result = triage.no_response_needed(conn, ids, None if args.clear else (args.reason or "ohne Angabe"),
                                                agent=agent, now=now)

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deskterm.domain.assist_policy import AssistConfigError, AssistSettings, parse_assist
 from deskterm.domain.retention import RetentionPolicy
 from deskterm.paths import PROFILE_NAME_RE
 
@@ -75,6 +76,30 @@ language = "de"
 # In the demo profile a buyer writes again this often, in seconds (0: never), so new mail
 # and live countdowns can be watched.
 new_message_seconds = 20
+
+[assist]
+# Assisted triage: every new buyer message is classified (intent, language, urgency, needs an
+# answer?) on this machine; 'deskterm assist eval' shows how well. Routine intents get a
+# draft from the order data (where is my order, return, invoice).
+# classify = true
+# no_response_for = ["auto_reply"]      # these tickets need no answer (the clock stops)
+# return_address = "Lindenhof Haushaltswaren, Retouren, Industriestr. 4, 34117 Kassel"
+# [assist.policy]                       # "draft" (default), "auto_send" (data complete) or "off"
+# "email.where_is_my_order" = "auto_send"
+# [[assist.route]]                      # routing: every matching rule applies, in order
+# intent = "return"
+# channel = "kaufland"
+# queue = "retouren"
+# assignee = "Jana"
+# [[assist.route]]
+# intent = "gdpr"
+# queue = "dsgvo"
+# priority = "high"
+# [assist.llm]                          # optional drafts by an OpenAI-compatible API; off by default
+# enabled = true
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "llama3.1"
+# api_key = "keyring:deskterm/llm"      # only if the provider needs one
 
 [keymap]
 # Any key by its binding id ('?' lists keys; the command palette shows every action), e.g.
@@ -165,6 +190,7 @@ class Config:
     team: TeamConfig = field(default_factory=TeamConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     views: dict[str, dict[str, str]] = field(default_factory=dict)  # saved views: name -> query, key
+    assist: AssistSettings = field(default_factory=AssistSettings)
     path: Path | None = None
 
     @property
@@ -197,6 +223,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
     "team": {"agents": list, "queues": list},
     "demo": {"new_message_seconds": int},
     "views": {},
+    "assist": {},
 }
 
 
@@ -227,6 +254,8 @@ def load_config(path: Path) -> Config:
             if key == "views":
                 _check_views(path, text, value)
                 continue
+            if key == "assist":
+                continue  # parsed below
             _check_table(path, text, key, value)
             for name, inner in value.items():
                 if isinstance(inner, dict) and not all(isinstance(v, str) for v in inner.values()):
@@ -245,8 +274,15 @@ def load_config(path: Path) -> Config:
     interval = data.get("sync", {}).get("interval_seconds", 300)
     if interval < 10:
         raise ConfigError(path, _line_of(text, "interval_seconds"), "sync.interval_seconds", "must be at least 10")
+    try:
+        assist = parse_assist(data.get("assist", {}))
+    except AssistConfigError as exc:
+        last = exc.key.rsplit(".", 1)[-1].split("[")[0]
+        line = _line_of(text, last) or _line_of(text, exc.key.split("[")[0], table=True)
+        raise ConfigError(path, line, exc.key, exc.problem) from None
     return Config(
         default_profile=profile,
+        assist=assist,
         ui=UiConfig(**data.get("ui", {})),
         sync=SyncConfig(**data.get("sync", {})),
         gdpr=GdprConfig(**data.get("gdpr", {})),

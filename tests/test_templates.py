@@ -27,7 +27,10 @@ FULL = {
     "agent": {"name": "Jana"}, "shop": {"name": "Lindenhof"},
     "order": {"number": "302-1234567-1234567", "placed_at": "28.11.2026", "total": "49,90 €", "status": "shipped",
               "items": [{"title": "Topf", "quantity": 1, "sku": "T1", "price": "49,90 €"}]},
-    "shipment": {"carrier": "DHL", "tracking_number": "0034", "tracking_url": "https://dhl/0034", "status": "x"},
+    "shipment": {"carrier": "DHL", "tracking_number": "0034", "tracking_url": "https://dhl/0034", "status": "transit",
+                 "status_text": "unterwegs", "latest_event": "Die Sendung wurde im Start-Paketzentrum bearbeitet.",
+                 "latest_place": "Kassel", "latest_at": "03.12.2026", "expected": "05.12.2026"},
+    "channel": {"name": "Amazon", "return_instructions": "Bitte melden Sie die Rücksendung in Ihrem Amazon-Konto an."},
     "refund": {"amount": "49,90 €", "status": "done", "date": "02.12.2026"},
 }
 

@@ -58,3 +58,11 @@ def channel_label(value: str) -> str:
         return Channel(value).label
     except ValueError:
         return clean_line(value, max_chars=12)
+
+
+# German words for the states of orders, payments and parcels (order panel, reply templates).
+ORDER_STATUS = {"pending": "ausstehend", "unshipped": "nicht versandt", "shipped": "versandt",
+                "delivered": "zugestellt", "cancelled": "storniert"}
+PAYMENT_STATUS = {"paid": "bezahlt", "authorized": "autorisiert", "pending": "offen", "refunded": "erstattet"}
+SHIPMENT_STATUS = {"pre-transit": "angekündigt", "transit": "unterwegs", "in_transit": "unterwegs",
+                   "delivered": "zugestellt", "failure": "Problem", "unknown": "unbekannt"}

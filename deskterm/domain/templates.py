@@ -121,7 +121,11 @@ class _GapUndefined(Undefined):
             raise AttributeError(name)
         return _GapUndefined(name=f"{self._path()}.{name}")
 
-    __getitem__ = __getattr__  # type: ignore[assignment]
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        """`order.items[0]` of a missing list is a gap named `order.items[0]`, not an error."""
+        if isinstance(key, str):
+            return self.__getattr__(key)
+        return _GapUndefined(name=f"{self._path()}[{key}]")
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(())
@@ -175,7 +179,7 @@ class Values:
         return bool(self._data)
 
 
-_ENV = _Environment(undefined=_GapUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = _Environment(undefined=_GapUndefined, autoescape=False, keep_trailing_newline=False, trim_blocks=True)
 
 
 def render(body: str, values: Mapping[str, Any]) -> Rendered:

@@ -2,7 +2,8 @@
 runs out (`sla_due_at`, indexed for sorting and counting).
 
 The clock runs from the first customer message after the last reply that actually left:
-a reply still in the outbox (undo window, retries) or an internal note does not stop it;
+a reply still in the outbox (undo window, retries), an internal note or an automatic reply
+sent by an assist policy (`messages.auto`) does not stop it;
 a reply synced from the Sent folder or marked sent by the outbox does. The deadline
 follows the channel's policy in force (domain.sla); it is NULL when nothing is awaited,
 the ticket is resolved, or the clock is paused while waiting for the customer.
@@ -20,7 +21,7 @@ _AWAITING = """
 SELECT min(m.sent_at) FROM messages m
 WHERE m.ticket_id = :t AND m.direction = 'in' AND m.sent_at > coalesce((
     SELECT max(r.sent_at) FROM messages r
-    WHERE r.ticket_id = :t AND r.direction = 'out'
+    WHERE r.ticket_id = :t AND r.direction = 'out' AND r.auto = 0
       AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = r.id AND o.message_row IS NOT NULL
                       AND o.status <> 'sent')), 0)
 """

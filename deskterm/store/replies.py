@@ -99,10 +99,12 @@ def reply_target(conn: sqlite3.Connection, ticket_id: int) -> ReplyTarget:
 
 
 def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_seconds: int = 0,
-                set_status: str | None = None, tags: tuple[str, ...] = (), agent: str | None = None) -> OutboxRow:
+                set_status: str | None = None, tags: tuple[str, ...] = (), agent: str | None = None,
+                auto: bool = False) -> OutboxRow:
     """Queue a reply on the ticket's own channel, due after the undo window. `set_status`
     and `tags` (from a template) apply to the ticket once the reply has left; `agent` (who
-    wrote it) is kept on the message for reports."""
+    wrote it) is kept on the message for reports. `auto`: sent by an assist policy, not a
+    person; it never stops the response clock and is not a first response in reports."""
     if set_status not in (None, "open", "pending", "resolved"):
         raise OutboxError(f"unknown status {set_status!r}")
     target = reply_target(store.conn, ticket_id)
@@ -113,8 +115,9 @@ def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_secon
         with store.transaction() as conn:
             conn.execute("UPDATE outbox SET next_attempt_at = ?, set_status = ?, set_tags = ? WHERE id = ?",
                          (due, set_status, json.dumps(list(tags)) if tags else None, row.id))
-            conn.execute("UPDATE messages SET agent = ? WHERE id = (SELECT message_row FROM outbox WHERE id = ?)",
-                         (agent, row.id))
+            conn.execute("UPDATE messages SET agent = ?, auto = ? WHERE id = (SELECT message_row FROM outbox WHERE id = ?)",
+                         (agent, int(auto), row.id))
+            conn.execute("UPDATE outbox SET auto = ? WHERE id = ?", (int(auto), row.id))
             conn.execute("DELETE FROM drafts WHERE ticket_id = ? AND kind = 'reply'", (ticket_id,))
         return row
     if not body.strip():
@@ -123,14 +126,14 @@ def queue_reply(store: Store, ticket_id: int, body: str, *, now: int, undo_secon
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO messages(account_id, external_id, ticket_id, direction, sender_name, sent_at, body_text, "
-            "agent) VALUES (?, ?, ?, 'out', ?, ?, ?, ?)", (target.account_id, message_id, ticket_id,
-                                                         target.sender_name, now, body, agent))
+            "agent, auto) VALUES (?, ?, ?, 'out', ?, ?, ?, ?, ?)", (target.account_id, message_id, ticket_id,
+                                                                 target.sender_name, now, body, agent, int(auto)))
         message_row = int(cur.lastrowid or 0)
         cur = conn.execute(
             "INSERT INTO outbox(ticket_id, account_id, message_id, body_text, status, created_at, next_attempt_at, "
-            "message_row, set_status, set_tags) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+            "message_row, set_status, set_tags, auto) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
             (ticket_id, target.account_id, message_id, body, now, due, message_row, set_status,
-             json.dumps(list(tags)) if tags else None))
+             json.dumps(list(tags)) if tags else None, int(auto)))
         outbox_id = int(cur.lastrowid or 0)
         conn.execute("UPDATE tickets SET message_count = message_count + 1, last_message_at = max(last_message_at, ?), "
                      "unread = 0 WHERE id = ?", (now, ticket_id))

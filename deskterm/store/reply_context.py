@@ -10,13 +10,16 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from deskterm.domain.format import channel_label, day, euro
+from deskterm.domain.format import SHIPMENT_STATUS, channel_label, day, euro
 from deskterm.domain.templates import salutations, tracking_url
 from deskterm.store.inbox import ticket_detail
 from deskterm.store.order_context import order_detail
 
 
-def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, shop: str = "") -> dict[str, Any]:
+def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, shop: str = "",
+                    return_instructions: str = "") -> dict[str, Any]:
+    """`return_instructions`: how a buyer on this ticket's channel returns goods
+    (assist settings), offered as {{ channel.return_instructions }}."""
     detail = ticket_detail(conn, ticket_id)
     if detail is None:
         return {}
@@ -35,6 +38,7 @@ def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, sho
         "ticket": {"subject": row.subject, "channel": channel_label(row.channel), "received": day(received) if received else ""},
         "agent": {"name": agent},
         "shop": {"name": shop or detail.account_name},
+        "channel": {"name": channel_label(row.channel), "return_instructions": return_instructions},
         "order": {},
         "shipment": {},
         "refund": {},
@@ -48,9 +52,14 @@ def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, sho
         }
         if order.shipments:
             shipment = order.shipments[-1]
-            values["shipment"] = {"carrier": shipment.carrier, "tracking_number": shipment.tracking_number,
-                                  "tracking_url": tracking_url(shipment.carrier, shipment.tracking_number),
-                                  "status": shipment.status}
+            values["shipment"] = {
+                "carrier": shipment.carrier, "tracking_number": shipment.tracking_number,
+                "tracking_url": tracking_url(shipment.carrier, shipment.tracking_number), "status": shipment.status,
+                "status_text": SHIPMENT_STATUS.get(shipment.status, shipment.status),
+                "latest_event": shipment.latest_text, "latest_place": shipment.latest_location,
+                "latest_at": day(shipment.latest_at) if shipment.latest_at else "",
+                "expected": day(shipment.estimated_delivery) if shipment.estimated_delivery else "",
+            }
         if order.refunds:
             cents, status, at = order.refunds[-1]
             values["refund"] = {"amount": euro(cents, order.currency), "status": status, "date": day(at)}

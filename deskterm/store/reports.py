@@ -31,7 +31,7 @@ WHERE t.last_message_at >= ?
 
 _FIRST_REPLY = """
 SELECT r.sent_at, r.agent FROM messages r
-WHERE r.ticket_id = ? AND r.direction = 'out' AND r.sent_at >= ?
+WHERE r.ticket_id = ? AND r.direction = 'out' AND r.auto = 0 AND r.sent_at >= ?
   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = r.id AND o.message_row IS NOT NULL
                   AND o.status <> 'sent')
 ORDER BY r.sent_at LIMIT 1

@@ -587,5 +587,38 @@ CREATE TABLE webhook_events (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11, _V12, _V13)
+# v14: assisted triage. What the classifier read in each ticket's newest buyer message (intent,
+# language, urgency, whether it needs an answer, the cues that decided), a queue of tickets
+# with buyer messages not classified yet (filled in the sync's transaction, so a crash
+# loses none), who set a ticket's intent (the agent's label wins and trains the model), and
+# replies sent by an assist policy (`auto`): they never stop a response clock.
+_V14 = """
+CREATE TABLE ticket_assist (
+    ticket_id     INTEGER PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,
+    message_id    INTEGER NOT NULL,
+    intent        TEXT NOT NULL,
+    secondary     TEXT,
+    language      TEXT NOT NULL,
+    urgency       INTEGER NOT NULL,
+    needs_answer  INTEGER NOT NULL,
+    cues          TEXT NOT NULL,           -- JSON: [[cue, weight], ...] (rule words or n-grams)
+    model         TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    classified_at INTEGER NOT NULL,
+    route         TEXT,                    -- the routing rules that applied, once per ticket
+    drafted_for   INTEGER,                 -- the buyer message an assist draft or auto-reply answered
+    draft_note    TEXT                     -- what the assist did about a draft, or why not
+);
+CREATE TABLE assist_queue (
+    ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+ALTER TABLE tickets ADD COLUMN intent_source TEXT;
+ALTER TABLE messages ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tickets_intent ON tickets(intent, last_message_at) WHERE intent IS NOT NULL;
+INSERT OR IGNORE INTO assist_queue(ticket_id)
+    SELECT id FROM tickets WHERE status <> 'resolved' AND last_customer_message_at IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (_V1, _V2, _v3, _V4, _V5, _V6, _V7, _V8, _v9, _V10, _V11, _V12, _V13, _V14)
 SCHEMA_VERSION = len(MIGRATIONS)

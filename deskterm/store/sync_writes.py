@@ -128,6 +128,9 @@ def apply_batch(store: Store, account_id: int, stream: str | None, batch: Batch,
             sync_read_state(conn, writer.mail_tickets)
         resolve_touched(conn, tickets=writer.touched_tickets, orders=writer.touched_orders, now=now,
                         messages_after=checked_up_to)
+        # new buyer messages wait for assisted triage (store/assist.py), committed with them
+        conn.execute("INSERT OR IGNORE INTO assist_queue(ticket_id) SELECT DISTINCT ticket_id FROM messages "
+                     "WHERE id > ? AND direction = 'in'", (checked_up_to,))
         if stream is None:
             return result
         conn.execute(

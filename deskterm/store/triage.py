@@ -23,7 +23,7 @@ from deskterm.store.awaiting import refresh_awaiting
 
 MAX_TICKETS = 10_000  # one action; a bigger selection is almost certainly a mistake
 _FIELDS = ("status", "assignee", "queue", "priority", "snoozed_until", "no_response_needed", "resolved_at",
-           "sla_paused_at", "sla_paused_seconds")
+           "sla_paused_at", "sla_paused_seconds", "intent", "intent_source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +143,16 @@ def set_priority(conn: sqlite3.Connection, ticket_ids: Iterable[int], priority: 
                        "UPDATE tickets SET priority = ? WHERE id = ?", (priority,))
 
 
+def label_intent(conn: sqlite3.Connection, ticket_ids: Iterable[int], intent: str, *, agent: str,
+                 now: int) -> ActionResult:
+    """The agent's intent label: wins over the classifier and trains the seller's own model."""
+    from deskterm.domain.triage import INTENTS, parse_intent
+
+    value = parse_intent(intent)
+    return _update_all(conn, ticket_ids, f"Anliegen: {INTENTS[value]}", agent, now,
+                       "UPDATE tickets SET intent = ?, intent_source = 'agent' WHERE id = ?", (value,))
+
+
 def no_response_needed(conn: sqlite3.Connection, ticket_ids: Iterable[int], reason: str | None, *, agent: str,
                        now: int) -> ActionResult:
     """Amazon's "no response needed": the clock stops with a reason (None: clock runs again)."""
@@ -180,8 +190,9 @@ def undo_last(conn: sqlite3.Connection, *, agent: str, now: int) -> ActionResult
         ticket_id = int(key)
         if conn.execute("SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)).fetchone() is None:
             continue  # erased or merged away since: nothing to restore
-        conn.execute(f"UPDATE tickets SET {', '.join(f'{f} = ?' for f in _FIELDS)} WHERE id = ?",
-                     (*(values[f] for f in _FIELDS), ticket_id))
+        fields = [f for f in _FIELDS if f in values]  # journals older than a field lack it
+        conn.execute(f"UPDATE tickets SET {', '.join(f'{f} = ?' for f in fields)} WHERE id = ?",
+                     (*(values[f] for f in fields), ticket_id))
         conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
         conn.executemany("INSERT INTO ticket_tags(ticket_id, tag) VALUES (?, ?)",
                          [(ticket_id, t) for t in values["tags"]])  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from textual.content import Content
 from deskterm.domain.format import channel_label, day, euro, local_time, mask
 from deskterm.domain.identity import RULE_LABELS, Rule
 from deskterm.domain.sanitize import clean_line
+from deskterm.domain.format import ORDER_STATUS, PAYMENT_STATUS, SHIPMENT_STATUS
 from deskterm.store.customers import MergeRow, SuggestionRow
 from deskterm.store.order_context import CustomerSummary, OrderDetail
 
@@ -20,11 +21,6 @@ _HEAD = "bold #8da4ef"
 _KEY = "bold #ffc53d"
 _WARN = "bold #ffc53d"
 
-ORDER_STATUS = {"pending": "ausstehend", "unshipped": "nicht versandt", "shipped": "versandt",
-                "delivered": "zugestellt", "cancelled": "storniert"}
-PAYMENT_STATUS = {"paid": "bezahlt", "authorized": "autorisiert", "pending": "offen", "refunded": "erstattet"}
-SHIPMENT_STATUS = {"pre-transit": "angekündigt", "transit": "unterwegs", "in_transit": "unterwegs",
-                   "delivered": "zugestellt", "failure": "Problem", "unknown": "unbekannt"}
 IDENTITY_KINDS = {"email": "E-Mail", "phone": "Telefon", "amazon_relay": "Amazon-Relay", "ebay_user": "eBay",
                   "kaufland_buyer": "Kaufland", "otto_pseudonym": "OTTO-Relay", "zalando_customer": "Zalando",
                   "psid": "Messenger", "igsid": "Instagram"}

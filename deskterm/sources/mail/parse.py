@@ -29,6 +29,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from deskterm.domain.quotes import split_quoted
 from deskterm.model import AttachmentRecord
 
 MAX_DEPTH = 30
@@ -40,17 +41,6 @@ MAX_BODY_CHARS = 1_000_000
 _SURROGATE = re.compile("[\udc80-\udcff]")  # raw 8-bit header bytes, as compat32 keeps them
 _ANGLE_ADDR = re.compile(r"<([^<>\s@]+@[^<>\s@]+)>\s*$")
 _MSGID = re.compile(r"<([^<>]{1,250})>")
-_QUOTE_MARKERS = re.compile(
-    r"^(?:"
-    r"Am .{3,120}(?:schrieb|hat .{0,60} geschrieben)[^\n]{0,80}:\s*$"
-    r"|-{2,}\s*(?:Ursprüngliche Nachricht|Original Message|Originalnachricht|Weitergeleitete Nachricht|"
-    r"Forwarded message)\s*-{2,}\s*$"
-    r"|On .{3,160} wrote:\s*$"
-    r"|Von: .+\n(?:An|Gesendet|Datum|Betreff): "
-    r"|From: .+\n(?:Sent|To|Date|Subject): "
-    r")", re.MULTILINE)
-
-
 @dataclass(slots=True)
 class ParsedMail:
     message_id: str
@@ -257,20 +247,6 @@ def _forward_summary(part: Message) -> str:
         if value:
             lines.append(f"{label}: {value}")
     return "\n".join(lines)
-
-
-def split_quoted(text: str) -> tuple[str, str]:
-    """(new text, quoted history) at the first reply marker or trailing '>' block."""
-    match = _QUOTE_MARKERS.search(text)
-    if match:
-        return text[:match.start()].rstrip(), text[match.start():].strip()
-    lines = text.rstrip().split("\n")
-    end = len(lines)
-    while end > 0 and (lines[end - 1].startswith(">") or not lines[end - 1].strip()):
-        end -= 1
-    if end < len(lines) and any(line.startswith(">") for line in lines[end:]):
-        return "\n".join(lines[:end]).rstrip(), "\n".join(lines[end:]).strip()
-    return text.strip(), ""
 
 
 def _from_message(message: Message, raw: bytes, warnings: list[str]) -> ParsedMail:
