@@ -136,12 +136,20 @@ def cmd_sync(args: argparse.Namespace, where: Locations, config: Config) -> int:
     return _sync(where, profile, config, watch=args.watch, interval=args.interval or config.sync.interval_seconds)
 
 
+_ASSIST_CONTEXTS: dict[Path, object] = {}
+
+
 def _assist(where: Locations, profile: str, config: Config) -> None:
-    """After a sync: classify, route and draft what arrived (assisted triage)."""
+    """After a sync: classify, route and draft what arrived (assisted triage). The context
+    (templates, model) is built once per process."""
     from deskterm.assist_setup import assist_after_sync, assist_context
+    from deskterm.store.assist import AssistContext
 
     path = where.store_path(profile)
-    result = assist_after_sync(path, assist_context(config, path), budget_seconds=120)
+    context = _ASSIST_CONTEXTS.get(path)
+    if not isinstance(context, AssistContext):
+        context = _ASSIST_CONTEXTS[path] = assist_context(config, path)
+    result = assist_after_sync(path, context, budget_seconds=120)
     if result.classified:
         print(f"assist: {result.classified} classified, {result.drafted} drafts, {result.auto_sent} automatic replies"
               + (f", {result.remaining} still queued" if result.remaining else ""), file=sys.stderr)

@@ -59,7 +59,14 @@ def _filled(config: Config, store: Store, key: str, ticket_id: int, language: st
         raise TemplateRejected(f"no template {key!r}; 'deskterm templates list' shows them")
     wanted = language or config.reply.language
     body = template.variants.get(wanted) or template.variants.get("de") or next(iter(template.variants.values()))
-    values = template_values(store.conn, ticket_id, agent=agent, shop=config.reply.shop_name)
+    from deskterm.domain.reply_rules import load_rules
+
+    channel = store.conn.execute("SELECT channel FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+    channel_name = channel[0] if channel else ""
+    rules = load_rules(config.reply_rules_file).get(channel_name)
+    values = template_values(store.conn, ticket_id, agent=agent, shop=config.reply.shop_name,
+                             return_instructions=config.assist.returns_text(channel_name),
+                             links_allowed=not (rules and rules.forbid_urls))
     return render(body, values).text, template.status, template.tags
 
 

@@ -6,6 +6,8 @@ import logging
 import subprocess
 import sys
 
+import pytest
+
 from deskterm.logs import redact, setup_logging
 
 
@@ -107,13 +109,21 @@ def test_sync_watch_keeps_syncing_until_interrupted(isolated_home) -> None:  # t
     import time
 
     assert _run("demo", "--no-open").returncode == 0
+    import os
+
     process = subprocess.Popen([sys.executable, "-m", "deskterm", "sync", "--watch", "--interval", "0.5"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         time.sleep(3)
         assert process.poll() is None, "watch mode must keep running"
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=30)
+        try:
+            _, err = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
+            _, err = process.communicate(timeout=10)
+            pytest.fail("watch did not stop on Ctrl-C:\n" + err[-4000:])
     finally:
         if process.poll() is None:
             process.kill()

@@ -30,7 +30,8 @@ FULL = {
     "shipment": {"carrier": "DHL", "tracking_number": "0034", "tracking_url": "https://dhl/0034", "status": "transit",
                  "status_text": "unterwegs", "latest_event": "Die Sendung wurde im Start-Paketzentrum bearbeitet.",
                  "latest_place": "Kassel", "latest_at": "03.12.2026", "expected": "05.12.2026"},
-    "channel": {"name": "Amazon", "return_instructions": "Bitte melden Sie die Rücksendung in Ihrem Amazon-Konto an."},
+    "channel": {"name": "Amazon", "return_instructions": "Bitte melden Sie die Rücksendung in Ihrem Amazon-Konto an.",
+                "links_allowed": True},
     "refund": {"amount": "49,90 €", "status": "done", "date": "02.12.2026"},
 }
 

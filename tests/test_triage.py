@@ -288,7 +288,7 @@ def test_the_undo_journal_holds_no_message_text(demo_store: Path) -> None:
         before = json.loads(conn.execute("SELECT before FROM triage_actions ORDER BY id DESC LIMIT 1").fetchone()[0])
         assert set(before[str(ids[0])]) == {"status", "assignee", "queue", "priority", "snoozed_until",
                                              "no_response_needed", "resolved_at", "sla_paused_at",
-                                             "sla_paused_seconds", "tags"}
+                                             "sla_paused_seconds", "intent", "intent_source", "tags"}
 
 
 def test_triage_and_search_from_the_command_line(demo_store: Path) -> None:

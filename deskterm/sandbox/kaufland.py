@@ -155,6 +155,18 @@ class KauflandSandbox(SandboxServer):
             return self._append(ticket, "buyer", ticket.buyer_name, text,
                                 at or datetime.fromtimestamp(self.clock(), timezone.utc))
 
+    def open_ticket(self, buyer_name: str, text: str, *, reason: str = "contact_other", topic: str = "other_question",
+                    at: datetime | None = None) -> str:
+        """A buyer opens a new ticket (tests); returns its id."""
+        with self._write_lock:
+            moment = at or datetime.fromtimestamp(self.clock(), timezone.utc)
+            id_ticket = f"009{len(self.tickets):08d}"
+            buyer = 90000000 + len(self.tickets)
+            ticket = _Ticket(id_ticket, buyer, buyer_name, moment, "opened", reason, topic, None, [])
+            self._append(ticket, "buyer", buyer_name, text, moment)
+            self.tickets[id_ticket] = ticket
+            return id_ticket
+
     # -- auth --------------------------------------------------------------------------
 
     def authorize(self, request: Request) -> Answer | None:

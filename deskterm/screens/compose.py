@@ -302,8 +302,11 @@ class ComposeScreen(Screen[int | None]):
         language = self.config.reply.language
         body_source = template.variants.get(language) or template.variants.get("de") or next(iter(
             template.variants.values()))
+        rules = self.rules.get(self.channel)
         values = template_values(self.store.conn, self.ticket_id, agent=self.agent,
-                                 shop=self.config.reply.shop_name)
+                                 shop=self.config.reply.shop_name,
+                                 return_instructions=self.config.assist.returns_text(self.channel),
+                                 links_allowed=not (rules and rules.forbid_urls))
         try:
             rendered = render(body_source, values)
         except TemplateRejected as exc:

@@ -205,8 +205,10 @@ def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, mes
         return None
     variant = language if language in template.variants else context.language
     body = template.variants.get(variant) or next(iter(template.variants.values()))
+    rules = context.rules.get(channel)
     values = template_values(conn, ticket_id, agent=context.agent, shop=context.shop,
-                             return_instructions=context.settings.returns_text(channel))
+                             return_instructions=context.settings.returns_text(channel),
+                             links_allowed=not (rules and rules.forbid_urls))
     rendered = render(body, values)
     signature = context.signature_for(account_key)
     text = f"{rendered.text}\n\n{signature}" if signature else rendered.text

@@ -56,8 +56,10 @@ def template_draft(conn: sqlite3.Connection, ticket_id: int, context: AssistCont
                          f"{', '.join(INTENTS[i] for i in DRAFT_TEMPLATES)}); the templates (::) still help")
     language = view.language if view and view.language in template.variants else context.language
     body = template.variants.get(language) or next(iter(template.variants.values()))
+    rules = context.rules.get(detail.row.channel)
     values = template_values(conn, ticket_id, agent=context.agent, shop=context.shop,
-                             return_instructions=context.settings.returns_text(detail.row.channel))
+                             return_instructions=context.settings.returns_text(detail.row.channel),
+                             links_allowed=not (rules and rules.forbid_urls))
     rendered = render(body, values)
     notes = [f"Vorlage: {template.name}"]
     if rendered.gaps:

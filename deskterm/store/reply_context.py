@@ -17,9 +17,10 @@ from deskterm.store.order_context import order_detail
 
 
 def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, shop: str = "",
-                    return_instructions: str = "") -> dict[str, Any]:
-    """`return_instructions`: how a buyer on this ticket's channel returns goods
-    (assist settings), offered as {{ channel.return_instructions }}."""
+                    return_instructions: str = "", links_allowed: bool = True) -> dict[str, Any]:
+    """`return_instructions`: how a buyer on this ticket's channel returns goods (assist
+    settings), offered as {{ channel.return_instructions }}; `links_allowed`: the channel's
+    rules allow links (Amazon and eBay do not), so a template can leave the tracking link out."""
     detail = ticket_detail(conn, ticket_id)
     if detail is None:
         return {}
@@ -38,7 +39,8 @@ def template_values(conn: sqlite3.Connection, ticket_id: int, *, agent: str, sho
         "ticket": {"subject": row.subject, "channel": channel_label(row.channel), "received": day(received) if received else ""},
         "agent": {"name": agent},
         "shop": {"name": shop or detail.account_name},
-        "channel": {"name": channel_label(row.channel), "return_instructions": return_instructions},
+        "channel": {"name": channel_label(row.channel), "return_instructions": return_instructions,
+                    "links_allowed": links_allowed},
         "order": {},
         "shipment": {},
         "refund": {},
