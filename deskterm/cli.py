@@ -121,6 +121,9 @@ def cmd_open(args: argparse.Namespace, where: Locations, config: Config) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, where: Locations, config: Config) -> int:
+    from deskterm.sandbox.demo_config import demo_config
+
+    config = demo_config(config)
     path = create_demo_profile(where, tickets=args.tickets)
     if args.no_open:
         return _sync(where, DEMO_PROFILE, config, watch=False, interval=0)

@@ -21,14 +21,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from deskterm.domain.classify_lexicon import (FUZZY_STOPWORDS, LANGUAGE_WORDS, MIN_SCORE, PHRASES, STEMS,
-                                              URGENCY_ANGER, URGENCY_DEADLINE, URGENCY_LEGAL)
+                                              URGENCY_ANGER, URGENCY_DEADLINE, URGENCY_LABELS, URGENCY_LEGAL)
 from deskterm.domain.gdpr_requests import detect_request
 from deskterm.domain.intent_model import ngrams
 from deskterm.domain.quotes import own_text
 from deskterm.domain.triage import INTENTS
 
 MAX_TEXT = 4000  # characters of the buyer's own text that are read (a pasted novel is not slower)
-URGENCY_LABELS = {0: "normal", 1: "erhöht", 2: "dringend"}
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "’": "'", "`": "'", "´": "'"})
 _SPACES = re.compile(r"\s+")

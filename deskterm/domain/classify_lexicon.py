@@ -375,7 +375,7 @@ URGENCY_ANGER: tuple[str, ...] = (
     r"!{2,}", r"\bunzumutbar\b",
 )
 URGENCY_DEADLINE: tuple[str, ...] = (
-    r"\bbis (?:morgen|heute|freitag|montag|dienstag|mittwoch|donnerstag|samstag)\b", r"\bsofort\w*\b", r"\bumgehend\b",
+    r"\bbis (?:morgen|heute abend|spaetestens|freitag|montag|dienstag|mittwoch|donnerstag|samstag)\b", r"\bsofort\w*\b", r"\bumgehend\b",
     r"\bdringend\b", r"\basap\b|\burgent\b|\btoday\b", r"\bgefaehrlich\b|\bdangerous\b|\bqualm\w*|\bkurzschluss\b",
 )
 
@@ -397,6 +397,7 @@ LANGUAGE_WORDS: dict[str, frozenset[str]] = {
                     "zlozylem".split()),
     "tr": frozenset("ben bir ve siparis nerede merhaba tesekkur icin degil".split()),
 }
+URGENCY_LABELS: dict[int, str] = {0: "normal", 1: "erhöht", 2: "dringend"}
 LANGUAGE_NAMES: dict[str, str] = {"de": "Deutsch", "en": "Englisch", "fr": "Französisch", "it": "Italienisch",
                                   "nl": "Niederländisch", "es": "Spanisch", "pl": "Polnisch", "tr": "Türkisch",
                                   "und": "unbestimmt"}

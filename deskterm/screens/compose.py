@@ -152,6 +152,8 @@ class ComposeScreen(Screen[int | None]):
         Binding("ctrl+s", "send", "Senden", id="compose.send", priority=True),
         Binding("ctrl+t", "template", "Vorlage (auch ::)", id="compose.template", priority=True),
         Binding("ctrl+e", "editor", "In $EDITOR", id="compose.editor", priority=True),
+        Binding("ctrl+g", "suggest", "Frühere Antworten", id="compose.suggest", priority=True),
+        Binding("ctrl+l", "llm_draft", "KI-Entwurf", show=False, id="compose.llm", priority=True),
         Binding("escape", "close", "Schließen (Entwurf bleibt)", id="compose.close", priority=True),
     ]
     DEFAULT_CSS = """
@@ -202,6 +204,12 @@ class ComposeScreen(Screen[int | None]):
         self._header()
         self._check()
         self.load_worker()
+        if draft is not None and draft.template and self.kind == "reply":
+            note = self.store.conn.execute("SELECT draft_note FROM ticket_assist WHERE ticket_id = ?",
+                                           (self.ticket_id,)).fetchone()
+            if note and note[0] and note[0].startswith("Entwurf"):
+                self.notify(f"Entwurf vom Assistenten ({clean_line(note[0])}): bitte prüfen", markup=False,
+                            timeout=6)
 
     def _header(self) -> None:
         row = self.detail.row if self.detail else None
@@ -288,6 +296,92 @@ class ComposeScreen(Screen[int | None]):
         self.query_one("#compose-problems", Static).update(Content.assemble(*parts))
 
     # -- templates and editor ------------------------------------------------------------
+
+    # -- assist: past replies and an LLM draft (workers) -----------------------------------
+
+    def action_suggest(self) -> None:
+        if self.kind != "reply":
+            return
+        self.notify("Suche ähnliche beantwortete Tickets …", markup=False, timeout=2)
+        self.suggest_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="compose-assist", exit_on_error=False)
+    def suggest_worker(self, store_path: Path) -> None:
+        from deskterm.screens.assist import SuggestionsFound
+        from deskterm.store.suggestions import similar_answers
+
+        try:
+            with Store.open(store_path, create=False) as store:
+                found = similar_answers(store.conn, self.ticket_id, limit=5, agent=self.agent,
+                                        shop=self.config.reply.shop_name)
+        except Exception as exc:  # a failing search is shown, never fatal
+            self.post_message(SuggestionsFound([], f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(SuggestionsFound(found))
+
+    def on_suggestions_found(self, message: object) -> None:
+        from deskterm.screens.assist import SuggestionPicker, SuggestionsFound
+
+        assert isinstance(message, SuggestionsFound)
+        if message.error:
+            self.notify(f"Suche fehlgeschlagen: {clean_line(message.error)}", severity="error", markup=False)
+        elif not message.suggestions:
+            self.notify("Keine ähnlichen beantworteten Tickets gefunden", markup=False)
+        else:
+            self.app.push_screen(SuggestionPicker(message.suggestions), self._insert_text)
+
+    def action_llm_draft(self) -> None:
+        if self.kind != "reply":
+            return
+        llm = self.config.assist.llm
+        if not llm.enabled:
+            self.notify("KI-Entwürfe sind aus: [assist.llm] in der Konfiguration (enabled, base_url, model)",
+                        markup=False, timeout=5)
+            return
+        self.notify(f"Frage {clean_line(llm.model)} (Namen, Adressen, Bestellnummern als Platzhalter) …",
+                    markup=False, timeout=3)
+        self.llm_worker(self.store.path)
+
+    @work(thread=True, exclusive=True, group="compose-assist", exit_on_error=False)
+    def llm_worker(self, store_path: Path) -> None:
+        from deskterm.screens.assist import LlmDraftReady
+        from deskterm.store.assist_drafts import DraftError, llm_draft
+
+        try:
+            with Store.open(store_path, create=False) as store:
+                draft = llm_draft(store.conn, self.ticket_id, self.config.assist.llm, agent=self.agent,
+                                  shop=self.config.reply.shop_name)
+        except DraftError as exc:
+            self.post_message(LlmDraftReady("", [], str(exc)))
+            return
+        self.post_message(LlmDraftReady(draft.text, draft.notes))
+
+    def on_llm_draft_ready(self, message: object) -> None:
+        from deskterm.screens.assist import LlmDraftReady
+
+        assert isinstance(message, LlmDraftReady)
+        if message.error:
+            self.notify(f"Kein KI-Entwurf: {clean_line(message.error)}", severity="error", markup=False)
+            return
+        self._insert_text(message.text)
+        self.notify(" · ".join(clean_line(n) for n in message.notes) or "KI-Entwurf eingefügt", markup=False)
+
+    def _insert_text(self, text: str | None) -> None:
+        """Take a suggestion or draft: it replaces an empty body (or one holding only the
+        signature), else it goes in at the cursor."""
+        if not text:
+            return
+        body = self.query_one("#compose-body", TextArea)
+        key = self.store.conn.execute("SELECT a.key FROM tickets t JOIN accounts a ON a.id = t.account_id "
+                                      "WHERE t.id = ?", (self.ticket_id,)).fetchone()
+        signature = self.config.reply.signature_for(key[0] if key else "")
+        if not body.text.strip() or body.text.strip() == signature.strip():
+            body.load_text(text)
+            body.move_cursor((0, 0))
+            self._check()
+            self._save_draft()
+        else:
+            body.insert(text.rstrip() + "\n\n")
 
     def action_template(self) -> None:
         if not self.templates:

@@ -78,6 +78,7 @@ class TicketScreen(Screen[None]):
         Binding("e", "triage('resolve')", "Erledigen", id="ticket.resolve"),
         Binding("a", "amazon_message", "Amazon-Nachricht zur Bestellung", show=False, id="ticket.amazon_message"),
         Binding("semicolon", "triage('menu')", "Aktionen", id="ticket.triage"),
+        Binding("i", "triage('intent')", "Anliegen festlegen", show=False, id="ticket.intent"),
         Binding("question_mark", "app.help", "Hilfe", id="help"),
         Binding("colon", "app.command_palette", "Befehle", show=False),
     ]

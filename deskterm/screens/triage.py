@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from deskterm.domain.triage import (
+    INTENTS,
     NO_RESPONSE_REASONS,
     PRIORITIES,
     SNOOZE_PRESETS,
@@ -34,6 +35,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("tag", "Schlagwörter … (t)"),
     ("priority", "Priorität … (p)"),
     ("no_response", "Keine Antwort nötig … (N)"),
+    ("intent", "Anliegen festlegen … (i)"),
     ("undo", "Letzte Aktion rückgängig (u)"),
 )
 
@@ -46,6 +48,7 @@ INBOX_BINDINGS = [
     Binding("t", "triage('tag')", "Schlagwörter", show=False, id="triage.tag"),
     Binding("p", "triage('priority')", "Priorität", show=False, id="triage.priority"),
     Binding("N", "triage('no_response')", "Keine Antwort nötig", show=False, id="triage.no_response"),
+    Binding("i", "triage('intent')", "Anliegen festlegen", show=False, id="triage.intent"),
     Binding("u", "triage('undo')", "Rückgängig", id="triage.undo"),
     Binding("semicolon", "triage('menu')", "Aktionen", id="triage.menu"),
 ]
@@ -97,6 +100,10 @@ class Triage:
             options = [(str(value), label) for value, label in PRIORITIES.items()]
             self.app.push_screen(ChoiceScreen(f"Priorität ({len(ids)} Ticket(s))", options),
                                  lambda choice: self._priority(ids, choice))
+        elif action == "intent":
+            options = [(key, label) for key, label in INTENTS.items()]
+            self.app.push_screen(ChoiceScreen(f"Anliegen ({len(ids)} Ticket(s)): wird als Beispiel gelernt", options),
+                                 lambda choice: self._intent(ids, choice))
         elif action == "no_response":
             options = [(r, r) for r in NO_RESPONSE_REASONS] + [(CUSTOM, "Eigener Grund …"),
                                                                (CLEAR, "Doch Antwort nötig (Frist läuft wieder)")]
@@ -146,6 +153,10 @@ class Triage:
         add = [w for w in words if not w.startswith("-")]
         remove = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
         self._write("tag", lambda conn, now: triage.tag(conn, ids, add, remove, agent=self.agent, now=now))
+
+    def _intent(self, ids: list[int], choice: str | None) -> None:
+        if choice is not None:
+            self._write("intent", lambda conn, now: triage.label_intent(conn, ids, choice, agent=self.agent, now=now))
 
     def _no_response(self, ids: list[int], choice: str | None) -> None:
         if choice is None:

@@ -30,12 +30,13 @@ from deskterm.store.db import Store
 from deskterm.store.outbox import OutboxError
 from deskterm.store.replies import load_draft, queue_reply, reply_problems, save_draft
 from deskterm.store.reply_context import template_values
+from deskterm.store.assist_view import AssistView, assist_view
 from deskterm.store.triage import no_response_needed
 
 log = logging.getLogger(__name__)
 
 BATCH = 200  # tickets per call; the worker calls again while the queue is not empty
-DRAFT_MAX_AGE = 7 * 86400  # older buyer messages (a backlog after an upgrade) get no automatic draft
+AUTO_SEND_MAX_AGE = 86400  # an automatic reply only answers a fresh message (never a backlog after an upgrade)
 ASSIST_AGENT = "assist"
 
 
@@ -162,9 +163,11 @@ def _assist_ticket(store: Store, context: AssistContext, ticket_id: int, now: in
             result.routed += 1
         if intent in context.settings.no_response_for and not no_response and status != "resolved":
             no_response_needed(conn, [ticket_id], f"Assistent: {found.label}", agent=ASSIST_AGENT, now=now)
-        if drafted_for == message_id or status == "resolved" or now - sent_at > DRAFT_MAX_AGE:
+        awaiting = conn.execute("SELECT awaiting_since FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+        if drafted_for == message_id or status == "resolved" or awaiting is None:
             return None
-        return _draft(conn, context, ticket_id, message_id, intent, found.language, channel, account_key, now, result)
+        return _draft(conn, context, ticket_id, message_id, intent, found.language, channel, account_key, now, result,
+                      fresh=now - sent_at <= AUTO_SEND_MAX_AGE)
 
 
 def _route(conn: sqlite3.Connection, settings: AssistSettings, ticket_id: int, intent: str, found: Classification,
@@ -189,8 +192,8 @@ def _route(conn: sqlite3.Connection, settings: AssistSettings, ticket_id: int, i
 
 
 def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, message_id: int, intent: str,
-           language: str, channel: str, account_key: str, now: int,
-           result: AssistResult) -> tuple[str, tuple[str, ...]] | None:
+           language: str, channel: str, account_key: str, now: int, result: AssistResult, *,
+           fresh: bool) -> tuple[str, tuple[str, ...]] | None:
     policy = context.settings.policy_for(intent, channel)
     template = context.templates.get(DRAFT_TEMPLATES.get(intent, ""))
     if policy == "off" or template is None:
@@ -218,9 +221,10 @@ def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, mes
         note(f"Entwurf: {template.name}")
         return None
     problems = reply_problems(conn, ticket_id, text, rules=context.rules, now=now)
-    if not rendered.complete or channel not in context.settings.auto_send_channels or problems:
+    if not rendered.complete or channel not in context.settings.auto_send_channels or problems or not fresh:
         why = ("Daten unvollständig" if not rendered.complete else "Kanal erlaubt keine automatische Antwort"
-               if channel not in context.settings.auto_send_channels else problems[0])
+               if channel not in context.settings.auto_send_channels else problems[0] if problems
+               else "Nachricht älter als ein Tag")
         note(f"Entwurf statt automatischer Antwort: {why}")
         return None
     note(f"automatische Antwort: {template.name}")
@@ -236,35 +240,6 @@ def _auto_send(store: Store, context: AssistContext, ticket_id: int, reply: tupl
     result.auto_sent += 1
 
 
-@dataclass(frozen=True, slots=True)
-class AssistView:
-    """What the ticket header shows about the assist's reading of a ticket."""
-
-    intent: str
-    secondary: str | None
-    language: str
-    urgency: int
-    needs_answer: bool
-    cues: list[tuple[str, float]]
-    model: str
-    confidence: float
-    route: str | None
-    draft_note: str | None
-    intent_source: str | None
-
-
-def assist_view(conn: sqlite3.Connection, ticket_id: int) -> AssistView | None:
-    row = conn.execute("SELECT ta.intent, ta.secondary, ta.language, ta.urgency, ta.needs_answer, ta.cues, ta.model, "
-                       "ta.confidence, ta.route, ta.draft_note, t.intent_source, t.intent FROM ticket_assist ta "
-                       "JOIN tickets t ON t.id = ta.ticket_id WHERE ta.ticket_id = ?", (ticket_id,)).fetchone()
-    if row is None:
-        return None
-    intent = row[11] if row[10] == "agent" and row[11] else row[0]
-    return AssistView(intent, row[1], row[2], int(row[3]), bool(row[4]),
-                      [(str(c), float(w)) for c, w in json.loads(row[5] or "[]")], row[6], float(row[7]), row[8],
-                      row[9], row[10])
-
-
 def labelled_history(conn: sqlite3.Connection, *, limit: int = 20000) -> list[tuple[str, str, str]]:
     """(subject, text, intent) of tickets an agent labelled: the seller's own training data.
     The text is the ticket's first buyer message (what the label was about)."""
@@ -273,3 +248,7 @@ def labelled_history(conn: sqlite3.Connection, *, limit: int = 20000) -> list[tu
         "  SELECT id FROM messages WHERE ticket_id = t.id AND direction = 'in' ORDER BY sent_at, id LIMIT 1) "
         "WHERE t.intent_source = 'agent' AND t.intent IS NOT NULL ORDER BY t.id DESC LIMIT ?", (limit,)).fetchall()
     return [(str(s), str(b), str(i)) for s, b, i in rows]
+
+
+__all__ = ["ASSIST_AGENT", "AssistContext", "AssistResult", "AssistView", "active_model", "assist_view",
+           "classify_ticket", "labelled_history", "model_path_for", "pending_count", "run_assist"]

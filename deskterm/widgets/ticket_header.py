@@ -15,7 +15,9 @@ from textual.content import Content
 from deskterm.domain.format import local_time
 from deskterm.domain.sanitize import clean_line
 from deskterm.domain.sla import countdown_label, policy_for, urgency
-from deskterm.domain.triage import PRIORITIES
+from deskterm.domain.classify_lexicon import LANGUAGE_NAMES, URGENCY_LABELS
+from deskterm.domain.triage import INTENTS, PRIORITIES
+from deskterm.store.assist_view import assist_view
 from deskterm.store.inbox import TicketDetail, ticket_tags
 from deskterm.store.presence import others_on
 from deskterm.widgets.rows import STATUS_LABELS, to_display
@@ -42,8 +44,36 @@ def ticket_header(conn: sqlite3.Connection, ticket_id: int, detail: TicketDetail
     parts.extend(response_clock(conn, ticket_id, detail.account_key, now))
     parts.extend(meta_window(conn, ticket_id, now))
     parts.extend(triage_line(conn, ticket_id))
+    parts.extend(assist_line(conn, ticket_id))
     parts.extend(presence_line(conn, ticket_id, agent, now))
     return Content.assemble(*parts)
+
+
+def assist_line(conn: sqlite3.Connection, ticket_id: int) -> list[Part]:
+    """What assisted triage read in the newest buyer message, and why (or the agent's label)."""
+    view = assist_view(conn, ticket_id)
+    if view is None:
+        return []
+    label = INTENTS.get(view.intent, view.intent)
+    parts: list[Part] = [("\nAnliegen: ", "#8b8d98"), (label, "bold")]
+    if view.intent_source == "agent":
+        parts.append((" (von Hand)", "#8b8d98"))
+    else:
+        cues = ", ".join(dict.fromkeys(clean_line(c, max_chars=30) for c, _ in view.cues[:3]))
+        decided = "Regeln" if view.model == "rules" else "Modell"
+        parts.append((f" ({cues}; {decided}, {view.confidence:.0%})" if cues else f" ({decided})", "#8b8d98"))
+    if view.secondary:
+        parts.append((f" · auch {INTENTS.get(view.secondary, view.secondary)}", "#8b8d98"))
+    parts.append((f" · {LANGUAGE_NAMES.get(view.language, view.language)}", "#8b8d98"))
+    if view.urgency:
+        parts.append((f" · {URGENCY_LABELS[view.urgency]}", "bold #e5484d" if view.urgency == 2 else "bold #ffc53d"))
+    if not view.needs_answer:
+        parts.append((" · keine Antwort nötig", "#8b8d98"))
+    if view.route:
+        parts.append((f" · Regel: {clean_line(view.route, max_chars=40)}", "#8b8d98"))
+    if view.draft_note:
+        parts.append((f" · {clean_line(view.draft_note, max_chars=60)}", "#46a758"))
+    return parts
 
 
 def response_clock(conn: sqlite3.Connection, ticket_id: int, account_key: str, now: float) -> list[Part]:
