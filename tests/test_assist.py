@@ -469,3 +469,20 @@ def test_similar_answered_tickets_are_suggested_with_this_tickets_values(demo_st
     for suggestion in found:
         assert not any(number in suggestion.adapted for number in other_orders if len(number) > 5), \
             "another customer's order number never reaches this ticket's suggestion"
+
+
+def test_an_erased_customer_takes_the_assists_reading_and_drafts_along(demo_store: Path) -> None:
+    from deskterm.store.gdpr import erase_person, plan_erasure
+
+    with Store.open(demo_store, create=False) as store:
+        run_assist(store, _context(), now=NOW, limit=1000)
+        ticket_id, _, _ = _amazon_dhl_ticket(store)
+        customer_id = store.conn.execute("SELECT customer_id FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
+        assert store.conn.execute("SELECT count(*) FROM ticket_assist WHERE ticket_id = ?", (ticket_id,)).fetchone()[0]
+        with store.transaction() as conn:
+            erase_person(conn, plan_erasure(conn, customer_id), now=NOW, actor="test")
+        left = store.conn.execute("SELECT (SELECT count(*) FROM ticket_assist WHERE ticket_id = ?), "
+                                  "(SELECT count(*) FROM drafts WHERE ticket_id = ?), "
+                                  "(SELECT count(*) FROM assist_queue WHERE ticket_id = ?)",
+                                  (ticket_id, ticket_id, ticket_id)).fetchone()
+    assert tuple(left) == (0, 0, 0)
