@@ -248,7 +248,8 @@ def _run(config: Config, store_path: Path) -> int:
 
 def _draft(args: argparse.Namespace, config: Config, store_path: Path) -> int:
     from deskterm.assist_setup import assist_context
-    from deskterm.store.assist_drafts import llm_draft, template_draft
+    from deskterm.sources.llm import llm_draft
+    from deskterm.store.assist_drafts import template_draft
     from deskterm.store.db import Store
     from deskterm.store.replies import save_draft
 

@@ -32,7 +32,8 @@ from deskterm.sources.dhl import DhlClient, track_due
 from deskterm.sources.engine import SyncEngine
 from deskterm.sources.registry import sources_for_store
 from deskterm.store.assist import AssistContext, active_model, assist_view, labelled_history, run_assist
-from deskterm.store.assist_drafts import DraftError, llm_draft, template_draft
+from deskterm.sources.llm import llm_draft
+from deskterm.store.assist_drafts import DraftError, template_draft
 from deskterm.store.db import Store
 from deskterm.store.outbox import mark_sent
 from deskterm.store.suggestions import similar_answers

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from deskterm.sandbox import runtime
-from deskterm.sandbox.demo_world import DemoWorld
 from deskterm.sandbox.server import SandboxServer
 from deskterm.sources.engine import SyncEngine
 from deskterm.sources.registry import marketplace_source

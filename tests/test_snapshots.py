@@ -216,3 +216,59 @@ def test_report(snap_compare, demo_store: Path, isolated_home) -> None:  # type:
             await pilot.pause(0.02)
 
     assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=report)
+
+
+def _assisted_ticket_position(store_path: Path) -> int:
+    """Run the assist pass (with the demo's routing) and find the first Amazon ticket with a
+    DHL parcel: its position in view 6 (all tickets, newest first)."""
+    from deskterm.domain.reply_rules import load_rules
+    from deskterm.domain.templates import load_templates
+    from deskterm.sandbox.demo_config import DEMO_ROUTES
+    from deskterm.store.assist import AssistContext, active_model, run_assist
+    from deskterm.domain.assist_policy import AssistSettings
+
+    templates, _ = load_templates()
+    context = AssistContext(AssistSettings(routes=DEMO_ROUTES), active_model(None), {t.key: t for t in templates},
+                            "Jana", "Lindenhof Haushaltswaren", load_rules(None))
+    with Store.open(store_path, create=False) as store:
+        run_assist(store, context, now=int(FROZEN_NOW), limit=1000)
+        ticket = store.conn.execute(
+            "SELECT t.id FROM tickets t JOIN shipments s ON s.order_id = t.order_id JOIN ticket_assist a "
+            "ON a.ticket_id = t.id WHERE t.channel = 'amazon' AND s.carrier = 'DHL' AND a.intent = "
+            "'where_is_my_order' ORDER BY t.id LIMIT 1").fetchone()[0]
+        return int(store.conn.execute(
+            "SELECT count(*) FROM tickets WHERE (last_message_at, id) > (SELECT last_message_at, id FROM tickets "
+            "WHERE id = ?)", (ticket,)).fetchone()[0])
+
+
+def test_ticket_with_the_assists_reading(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    """The header's assist line: intent and the cues that decided, language, urgency, the draft."""
+    position = _assisted_ticket_position(demo_store)
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE,
+                        press=["6", *(["j"] * position), "enter"])
+
+
+def test_suggestions_from_past_replies(snap_compare, demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    """ctrl+g in the composer: similar answered tickets, the adapted reply previewed."""
+    position = _assisted_ticket_position(demo_store)
+
+    async def suggest(pilot) -> None:  # type: ignore[no-untyped-def]
+        from deskterm.screens.assist import SuggestionPicker
+        from deskterm.screens.compose import ComposeScreen
+
+        await pilot.press("6", *(["j"] * position), "enter", "r")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, ComposeScreen):
+                break
+            await pilot.pause(0.02)
+        await pilot.press("ctrl+g")
+        for _ in range(200):
+            if isinstance(pilot.app.screen, SuggestionPicker):
+                break
+            await pilot.pause(0.02)
+        pilot.app.clear_notifications()
+        for area in pilot.app.query("TextArea"):
+            area.cursor_blink = False
+        await pilot.pause(0.2)
+
+    assert snap_compare(_app(demo_store, isolated_home), terminal_size=SIZE, run_before=suggest)

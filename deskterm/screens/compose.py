@@ -302,7 +302,6 @@ class ComposeScreen(Screen[int | None]):
     def action_suggest(self) -> None:
         if self.kind != "reply":
             return
-        self.notify("Suche ähnliche beantwortete Tickets …", markup=False, timeout=2)
         self.suggest_worker(self.store.path)
 
     @work(thread=True, exclusive=True, group="compose-assist", exit_on_error=False)
@@ -345,7 +344,8 @@ class ComposeScreen(Screen[int | None]):
     @work(thread=True, exclusive=True, group="compose-assist", exit_on_error=False)
     def llm_worker(self, store_path: Path) -> None:
         from deskterm.screens.assist import LlmDraftReady
-        from deskterm.store.assist_drafts import DraftError, llm_draft
+        from deskterm.sources.llm import llm_draft
+        from deskterm.store.assist_drafts import DraftError
 
         try:
             with Store.open(store_path, create=False) as store:

@@ -8,21 +8,18 @@ answer; the key never appears in them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import sqlite3
 
 import httpx
 
 from deskterm.domain.assist_policy import LlmSettings
+from deskterm.domain.llm_messages import ChatMessage
+from deskterm.domain.pseudonymize import Pseudonyms
+from deskterm.store.assist_drafts import Draft, DraftError, build_prompt
 
 
 class LlmError(Exception):
     """The provider could not give a draft; one line saying why."""
-
-
-@dataclass(frozen=True, slots=True)
-class ChatMessage:
-    role: str  # system, user, assistant
-    content: str
 
 
 def complete(settings: LlmSettings, messages: list[ChatMessage], *, transport: httpx.BaseTransport | None = None,
@@ -62,3 +59,21 @@ def complete(settings: LlmSettings, messages: list[ChatMessage], *, transport: h
     if not isinstance(content, str) or not content.strip():
         raise LlmError("the LLM's answer is empty")
     return content.strip()
+
+
+def llm_draft(conn: sqlite3.Connection, ticket_id: int, settings: LlmSettings, *, agent: str, shop: str = "",
+              transport: httpx.BaseTransport | None = None) -> Draft:
+    """A draft from the configured LLM (off unless [assist.llm] enabled = true)."""
+    if not settings.enabled:
+        raise DraftError("the LLM is off: set [assist.llm] enabled = true, base_url and model")
+    pseudonyms = Pseudonyms()
+    messages = build_prompt(conn, ticket_id, settings, shop=shop, pseudonyms=pseudonyms)
+    try:
+        answer = complete(settings, messages, transport=transport)
+    except LlmError as exc:
+        raise DraftError(str(exc)) from None
+    text = pseudonyms.restore(answer)
+    if agent and agent not in text[-80:]:
+        text = f"{text}\n{agent}"
+    return Draft(text, [f"Entwurf von {settings.model}: bitte prüfen", f"{len(pseudonyms.originals)} Angaben "
+                                                                       "durch Platzhalter ersetzt"])

@@ -2,7 +2,7 @@
 
 `template_draft` is what the assist pass leaves automatically, made again on demand (the
 ticket screen's "Entwurf" and `deskterm assist draft`). `llm_draft` asks the configured
-OpenAI-compatible provider: the conversation and order facts go out with every name,
+OpenAI-compatible provider (sources/llm.py sends it): the conversation and order facts go out with every name,
 e-mail address, phone number, postal address and order/tracking number replaced by a
 placeholder, and the answer comes back with the values restored. An LLM draft is only ever
 a draft; nothing here sends.
@@ -13,15 +13,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-import httpx
-
 from deskterm.domain.assist_policy import DRAFT_TEMPLATES, LlmSettings
 from deskterm.domain.format import SHIPMENT_STATUS, channel_label, day
 from deskterm.domain.pseudonymize import Pseudonyms, name_parts
 from deskterm.domain.quotes import own_text
 from deskterm.domain.templates import render
 from deskterm.domain.triage import INTENTS
-from deskterm.sources.llm import ChatMessage, LlmError, complete
+from deskterm.domain.llm_messages import ChatMessage
 from deskterm.store.assist import AssistContext, assist_view
 from deskterm.store.inbox import ticket_detail
 from deskterm.store.order_context import order_detail
@@ -144,21 +142,3 @@ def build_prompt(conn: sqlite3.Connection, ticket_id: int, settings: LlmSettings
     user = "Fakten:\n" + "\n".join(f"- {f}" for f in facts) + "\n\nVerlauf (neueste zuletzt):\n" + "\n\n".join(
         conversation) + "\n\nSchreibe die Antwort auf die letzte Nachricht des Kunden."
     return [ChatMessage("system", system), ChatMessage("user", user)]
-
-
-def llm_draft(conn: sqlite3.Connection, ticket_id: int, settings: LlmSettings, *, agent: str, shop: str = "",
-              transport: httpx.BaseTransport | None = None) -> Draft:
-    """A draft from the configured LLM (off unless [assist.llm] enabled = true)."""
-    if not settings.enabled:
-        raise DraftError("the LLM is off: set [assist.llm] enabled = true, base_url and model")
-    pseudonyms = Pseudonyms()
-    messages = build_prompt(conn, ticket_id, settings, shop=shop, pseudonyms=pseudonyms)
-    try:
-        answer = complete(settings, messages, transport=transport)
-    except LlmError as exc:
-        raise DraftError(str(exc)) from None
-    text = pseudonyms.restore(answer)
-    if agent and agent not in text[-80:]:
-        text = f"{text}\n{agent}"
-    return Draft(text, [f"Entwurf von {settings.model}: bitte prüfen", f"{len(pseudonyms.originals)} Angaben "
-                                                                       "durch Platzhalter ersetzt"])
