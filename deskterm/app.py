@@ -114,6 +114,7 @@ class DesktermApp(App[None]):
         self.profile = profile or "demo"
         self.config = config
         self._assist: AssistContext | None = None  # built on the first sync (templates, model)
+        self._assist_lock = threading.Lock()
         self.clock = clock
         self.sync_on_start = sync_on_start
         self.demo_factory = demo_factory
@@ -339,19 +340,29 @@ class DesktermApp(App[None]):
         finally:
             for source in sources:
                 source.close()
-        self._run_assist(store_path)
         self._deliver_outbox(store_path)
+        self.call_from_thread(self.assist_worker, store_path)
 
-    def _run_assist(self, store_path: Path) -> None:
-        """Classify, route and draft what the sync brought (in the sync worker's thread)."""
+    @work(thread=True, group="assist", exit_on_error=False)
+    def assist_worker(self, store_path: Path) -> None:
+        """Classify, route and draft what the sync brought, in its own worker so a long queue
+        (the first run after an upgrade) never holds up the next sync; then send what an
+        assist policy queued. One pass at a time: a running pass drains the queue anyway."""
         from deskterm.assist_setup import assist_after_sync, assist_context
 
-        if self._assist is None:
-            self._assist = assist_context(self.config, store_path)
-        result = assist_after_sync(store_path, self._assist, clock=self.clock)
+        if not self._assist_lock.acquire(blocking=False):
+            return
+        try:
+            if self._assist is None:
+                self._assist = assist_context(self.config, store_path)
+            result = assist_after_sync(store_path, self._assist, clock=self.clock, budget_seconds=120)
+        finally:
+            self._assist_lock.release()
         if result.errors:
             self.call_from_thread(self.notify, f"Assistent: {clean_line(result.errors[0])}", severity="warning",
                                   markup=False)
+        if result.auto_sent:
+            self._deliver_outbox(store_path)
 
     def poll_outbox(self) -> None:
         """Every two seconds: replies whose undo window ended go out now, not at the next sync."""
