@@ -487,3 +487,42 @@ def test_an_erased_customer_takes_the_assists_reading_and_drafts_along(demo_stor
                                   "(SELECT count(*) FROM assist_queue WHERE ticket_id = ?)",
                                   (ticket_id, ticket_id, ticket_id)).fetchone()
     assert tuple(left) == (0, 0, 0)
+
+
+async def test_i_on_a_ticket_labels_its_intent_and_the_header_says_so(demo_store: Path, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    from deskterm.cli import build_app
+    from deskterm.config import Config
+    from deskterm.screens.pickers import ChoiceScreen
+    from deskterm.screens.ticket import TicketScreen
+
+    with Store.open(demo_store, create=False) as store:
+        run_assist(store, _context(), now=int(FROZEN_NOW), limit=1000)
+    app = build_app(store=Store.open(demo_store, create=False), profile="demo", config=Config(), where=isolated_home,
+                    clock=lambda: FROZEN_NOW, poll_seconds=0.1)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.press("j", "enter")
+        for _ in range(100):
+            if isinstance(app.screen, TicketScreen):
+                break
+            await pilot.pause(0.02)
+        ticket_id = app.screen.ticket_id
+        await pilot.press("i")
+        for _ in range(100):
+            if isinstance(app.screen, ChoiceScreen):
+                break
+            await pilot.pause(0.02)
+        await pilot.press("2")  # Rücksendung
+        for _ in range(200):
+            with Store.open(demo_store, create=False) as store:
+                row = store.conn.execute("SELECT intent, intent_source FROM tickets WHERE id = ?",
+                                         (ticket_id,)).fetchone()
+            if tuple(row) == ("return", "agent"):
+                break
+            await pilot.pause(0.05)
+        assert tuple(row) == ("return", "agent")
+        for _ in range(100):
+            header = str(app.screen.query_one("#ticket-header").render())
+            if "Rücksendung (von Hand)" in header:
+                break
+            await pilot.pause(0.05)
+        assert "Anliegen: Rücksendung (von Hand)" in header
