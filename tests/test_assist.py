@@ -171,6 +171,7 @@ def test_a_bad_labelled_set_is_one_line(tmp_path: Path) -> None:
     ({"route": [{"intent": "return"}]}, "assist.route[1]"),
     ({"policy": {"where_is_my_order": "send"}}, "assist.policy.where_is_my_order"),
     ({"policy": {"complaint": "auto_send"}}, "assist.policy.complaint"),
+    ({"policy": {"ebay.invoice": "auto_send"}}, "assist.policy.ebay.invoice"),
     ({"llm": {"enabled": True, "base_url": "localhost", "model": "x"}}, "assist.llm.base_url"),
 ])
 def test_assist_settings_are_checked_with_the_key_named(table: dict[str, object], key: str) -> None:
@@ -526,3 +527,22 @@ async def test_i_on_a_ticket_labels_its_intent_and_the_header_says_so(demo_store
                 break
             await pilot.pause(0.05)
         assert "Anliegen: Rücksendung (von Hand)" in header
+
+
+def test_routes_weigh_language_urgency_and_customer_value_and_stop() -> None:
+    settings = parse_assist({"route": [
+        {"name": "VIP", "min_customer_value": 500, "priority": "high", "tags": ["vip"]},
+        {"name": "Englisch", "language": "en", "queue": "international", "stop": True},
+        {"name": "nie erreicht", "language": "en", "queue": "other"},
+        {"name": "Eskalation", "urgency": "urgent", "assignee": "Chefin"},
+    ]})
+    rich_english = settings.route(intent="complaint", channel="ebay", account="ebay-de", language="en", urgency=0,
+                                  customer_value_cents=60_000)
+    assert (rich_english.queue, rich_english.priority, rich_english.tags, rich_english.rules) == \
+        ("international", 1, ("vip",), ("VIP", "Englisch"))
+    angry = settings.route(intent="complaint", channel="ebay", account="ebay-de", language="de", urgency=2,
+                           customer_value_cents=1_000)
+    assert angry.assignee == "Chefin" and angry.priority == 1 and angry.rules == ("Eskalation",)
+    calm = settings.route(intent="other", channel="email", account="shop", language="de", urgency=0,
+                          customer_value_cents=0)
+    assert calm.empty

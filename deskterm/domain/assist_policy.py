@@ -37,6 +37,8 @@ DRAFT_TEMPLATES: dict[str, str] = {
     "invoice": "rechnung",
 }
 DEFAULT_POLICY = "draft"
+# Intents whose draft is complete without a person: the invoice draft needs the PDF attached.
+AUTO_SEND_INTENTS = frozenset({"where_is_my_order", "return"})
 # Channels on which an automatic reply may go out at all [I]: their rules do not forbid
 # answering a buyer without a human (Zalando and OTTO have no buyer messaging here).
 AUTO_SEND_CHANNELS = frozenset({"email", "shop", "amazon", "ebay", "kaufland", "messenger", "instagram"})
@@ -168,6 +170,19 @@ class AssistSettings:
         return RouteDecision(queue, assignee, priority, tuple(tags), tuple(applied))
 
 
+def _only_known(prefix: str, data: Mapping[str, object], known: set[str]) -> None:
+    for name in data:
+        if name not in known:
+            raise AssistConfigError(f"{prefix}.{name}", f"unknown setting (known: {', '.join(sorted(known))})")
+
+
+def _flag(prefix: str, data: Mapping[str, object], name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise AssistConfigError(f"{prefix}.{name}", "must be true or false")
+    return value
+
+
 def _strings(key: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -180,11 +195,8 @@ def _route(index: int, data: object) -> Route:
     key = f"assist.route[{index + 1}]"
     if not isinstance(data, dict):
         raise AssistConfigError(key, "must be a table: [[assist.route]]")
-    known = {"name", "intent", "channel", "account", "language", "urgency", "min_customer_value", "queue", "assignee",
-             "priority", "tags", "stop"}
-    for name in data:
-        if name not in known:
-            raise AssistConfigError(f"{key}.{name}", f"unknown setting (known: {', '.join(sorted(known))})")
+    _only_known(key, data, {"name", "intent", "channel", "account", "language", "urgency", "min_customer_value",
+                            "queue", "assignee", "priority", "tags", "stop"})
     try:
         intents = tuple(parse_intent(i) for i in _strings(f"{key}.intent", data.get("intent", [])))
         tags = tuple(parse_tag(t) for t in _strings(f"{key}.tags", data.get("tags", [])))
@@ -202,8 +214,7 @@ def _route(index: int, data: object) -> Route:
     for name in ("queue", "assignee", "name"):
         if name in data and not isinstance(data[name], str):
             raise AssistConfigError(f"{key}.{name}", "must be a string")
-    if not isinstance(data.get("stop", False), bool):
-        raise AssistConfigError(f"{key}.stop", "must be true or false")
+    stop = _flag(key, data, "stop", False)
     actions = ("queue", "assignee", "priority", "tags")
     if not any(a in data for a in actions):
         raise AssistConfigError(key, "sets nothing: give queue, assignee, priority or tags")
@@ -211,20 +222,14 @@ def _route(index: int, data: object) -> Route:
                  _strings(f"{key}.channel", data.get("channel", [])), _strings(f"{key}.account", data.get("account", [])),
                  _strings(f"{key}.language", data.get("language", [])), URGENCY_NAMES[urgency],
                  int(round(float(value) * 100)), data.get("queue"), data.get("assignee"),
-                 PRIORITY_ALIASES[priority.lower()] if isinstance(priority, str) else None, tags,
-                 bool(data.get("stop", False)))
+                 PRIORITY_ALIASES[priority.lower()] if isinstance(priority, str) else None, tags, stop)
 
 
 def parse_assist(data: Mapping[str, object]) -> AssistSettings:
     """Validate the [assist] table; raises AssistConfigError naming the key."""
-    known = {"classify", "no_response_for", "policy", "route", "return_address", "return_instructions",
-             "auto_send_channels", "llm"}
-    for name in data:
-        if name not in known:
-            raise AssistConfigError(f"assist.{name}", "unknown setting")
-    classify = data.get("classify", True)
-    if not isinstance(classify, bool):
-        raise AssistConfigError("assist.classify", "must be true or false")
+    _only_known("assist", data, {"classify", "no_response_for", "policy", "route", "return_address",
+                                 "return_instructions", "auto_send_channels", "llm"})
+    classify = _flag("assist", data, "classify", True)
     try:
         no_response = tuple(parse_intent(i) for i in _strings("assist.no_response_for",
                                                                 data.get("no_response_for", ["auto_reply"])))
@@ -243,6 +248,9 @@ def parse_assist(data: Mapping[str, object]) -> AssistSettings:
         if intent not in DRAFT_TEMPLATES and value != "off":
             raise AssistConfigError(f"assist.policy.{name}",
                                     f"no drafts for this intent (drafts exist for: {', '.join(DRAFT_TEMPLATES)})")
+        if value == "auto_send" and intent not in AUTO_SEND_INTENTS:
+            raise AssistConfigError(f"assist.policy.{name}", "cannot be sent automatically (a person attaches the "
+                                                             "invoice); use \"draft\"")
         policies[name] = str(value)
     raw_routes = data.get("route", [])
     if not isinstance(raw_routes, list):
@@ -264,13 +272,8 @@ def parse_assist(data: Mapping[str, object]) -> AssistSettings:
 def _llm(data: object) -> LlmSettings:
     if not isinstance(data, dict):
         raise AssistConfigError("assist.llm", "must be a table: [assist.llm]")
-    known = {"enabled", "base_url", "model", "api_key", "timeout_seconds", "tone"}
-    for name in data:
-        if name not in known:
-            raise AssistConfigError(f"assist.llm.{name}", "unknown setting")
-    enabled = data.get("enabled", False)
-    if not isinstance(enabled, bool):
-        raise AssistConfigError("assist.llm.enabled", "must be true or false")
+    _only_known("assist.llm", data, {"enabled", "base_url", "model", "api_key", "timeout_seconds", "tone"})
+    enabled = _flag("assist.llm", data, "enabled", False)
     base_url, model = data.get("base_url", ""), data.get("model", "")
     if not isinstance(base_url, str) or not isinstance(model, str):
         raise AssistConfigError("assist.llm", "base_url and model must be strings")
