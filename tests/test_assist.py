@@ -546,3 +546,12 @@ def test_routes_weigh_language_urgency_and_customer_value_and_stop() -> None:
     calm = settings.route(intent="other", channel="email", account="shop", language="de", urgency=0,
                           customer_value_cents=0)
     assert calm.empty
+
+
+def test_with_classification_off_nothing_is_classified_and_nothing_piles_up(demo_store: Path) -> None:
+    with Store.open(demo_store, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM assist_queue").fetchone()[0] > 0
+        result = run_assist(store, _context({"classify": False}), now=NOW)
+        left = store.conn.execute("SELECT (SELECT count(*) FROM assist_queue), (SELECT count(*) FROM ticket_assist)"
+                                  ).fetchone()
+    assert result.classified == 0 and tuple(left) == (0, 0)

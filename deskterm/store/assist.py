@@ -102,7 +102,9 @@ def pending_count(conn: sqlite3.Connection) -> int:
 def run_assist(store: Store, context: AssistContext, *, now: int, limit: int = BATCH) -> AssistResult:
     """Handle up to `limit` queued tickets (each in its own transaction)."""
     result = AssistResult()
-    if not context.settings.classify:
+    if not context.settings.classify:  # switched off: nothing waits for it
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM assist_queue")
         return result
     ids = [r[0] for r in store.conn.execute("SELECT ticket_id FROM assist_queue ORDER BY ticket_id LIMIT ?",
                                             (limit,))]
