@@ -75,6 +75,8 @@ def _pass_on_copy(path: Path) -> dict[str, object]:
         with Store.open(copy, create=False) as store:
             with store.transaction() as conn:
                 conn.execute("DELETE FROM assist_queue")
+                conn.execute("DELETE FROM ticket_assist")  # as if never assisted (an app session may have)
+                conn.execute("DELETE FROM drafts")
                 conn.execute("INSERT INTO assist_queue(ticket_id) SELECT id FROM tickets ORDER BY id DESC LIMIT ?",
                              (MESSAGES,))
                 queued = conn.execute("SELECT count(*) FROM assist_queue").fetchone()[0]

@@ -12,18 +12,21 @@ those same texts is noticed (and cross-validated instead of flattering the model
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import heapq
 import json
 import math
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from operator import add
 from pathlib import Path
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: vocabulary list and float32 arrays (base64) instead of per-n-gram lists
 NGRAM_MIN, NGRAM_MAX = 2, 5
 BUNDLED_MODEL = Path(__file__).parent / "data" / "assist" / "intent_model.json"
 
@@ -53,37 +56,41 @@ def fingerprint(text: str) -> str:
 
 @dataclass(frozen=True)
 class LinearModel:
+    """The n-gram vocabulary, each n-gram's idf, and its weights per class pre-multiplied by
+    the idf, as float32 arrays (a few MiB in memory, where per-n-gram tuples took 16)."""
+
     classes: tuple[str, ...]
-    idf: dict[str, float]
-    weights: dict[str, tuple[float, ...]]  # n-gram -> one weight per class (only n-grams that matter)
+    vocabulary: dict[str, int]  # n-gram -> row
+    idf: array  # float32, one per row
+    scaled: array  # float32, rows x classes: weight * idf
     intercepts: tuple[float, ...]
     trained_on: frozenset[str]  # fingerprints of the training texts
     name: str = "model"
 
     def predict(self, features: Sequence[str]) -> tuple[str, dict[str, float], list[tuple[str, float]]]:
         """(intent, probability per intent, the features that spoke most for it)."""
-        idf, scaled = self.idf, self._scaled
-        total = [0.0] * len(self.classes)
+        vocabulary, idf, scaled = self.vocabulary, self.idf, self.scaled
+        width = len(self.classes)
+        total = [0.0] * width
         norm_sq = 0.0
-        present: list[tuple[str, float]] = []
+        present: list[tuple[str, int, float]] = []
         for gram, count in Counter(features).items():
-            weight = idf.get(gram)
-            if weight is None:
+            row = vocabulary.get(gram)
+            if row is None:
                 continue
             tf = 1.0 if count == 1 else 1.0 + math.log(count)
-            norm_sq += (tf * weight) ** 2
-            row = scaled.get(gram)
-            if row is not None:
-                present.append((gram, tf))
-                total = list(map(add, total, row)) if count == 1 else [a + tf * w for a, w in zip(total, row)]
+            norm_sq += (tf * idf[row]) ** 2
+            present.append((gram, row, tf))
+            weights = scaled[row * width:(row + 1) * width]
+            total = list(map(add, total, weights)) if count == 1 else [a + tf * w for a, w in zip(total, weights)]
         norm = math.sqrt(norm_sq) or 1.0
         logits = [b + t / norm for b, t in zip(self.intercepts, total)]
         top = max(logits)
         exp = [math.exp(v - top) for v in logits]
         sum_exp = sum(exp)
         probabilities = {c: e / sum_exp for c, e in zip(self.classes, exp)}
-        best = max(range(len(self.classes)), key=logits.__getitem__)
-        strongest = heapq.nlargest(12, ((tf * scaled[g][best] / norm, g.strip()) for g, tf in present))
+        best = max(range(width), key=logits.__getitem__)
+        strongest = heapq.nlargest(12, ((tf * scaled[row * width + best] / norm, g.strip()) for g, row, tf in present))
         chosen: dict[str, float] = {}
         for weight, gram in strongest:
             if len(chosen) >= 5 or weight <= 0:
@@ -92,18 +99,26 @@ class LinearModel:
                 chosen[gram] = round(weight, 3)
         return self.classes[best], probabilities, list(chosen.items())
 
-    @cached_property
-    def _scaled(self) -> dict[str, tuple[float, ...]]:
-        """Each n-gram's weights times its idf: one vector addition per n-gram at prediction."""
-        return {g: tuple(self.idf[g] * w for w in row) for g, row in self.weights.items() if g in self.idf}
-
     def was_trained_on(self, text: str) -> bool:
         return fingerprint(text) in self.trained_on
 
     def to_json(self) -> str:
+        grams = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         return json.dumps({"version": MODEL_VERSION, "classes": list(self.classes), "intercepts": list(self.intercepts),
-                           "idf": self.idf, "weights": {g: list(w) for g, w in self.weights.items()},
+                           "vocabulary": grams, "idf": _pack(self.idf), "scaled": _pack(self.scaled),
                            "trained_on": sorted(self.trained_on)}, ensure_ascii=False, separators=(",", ":"))
+
+
+def _pack(values: array) -> str:
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _unpack(text: str, length: int) -> array:
+    values = array("f")
+    values.frombytes(base64.b64decode(text))
+    if len(values) != length:
+        raise ValueError(f"expected {length} numbers, found {len(values)}")
+    return values
 
 
 def load_model(path: Path, *, name: str = "model") -> LinearModel:
@@ -113,9 +128,15 @@ def load_model(path: Path, *, name: str = "model") -> LinearModel:
         raise ModelError(f"{path}: cannot read the intent model ({exc})") from None
     if not isinstance(data, dict) or data.get("version") != MODEL_VERSION:
         raise ModelError(f"{path}: not an intent model of version {MODEL_VERSION}; train it again")
-    classes = tuple(data["classes"])
-    weights = {g: tuple(w) for g, w in data["weights"].items() if len(w) == len(classes)}
-    return LinearModel(classes, dict(data["idf"]), weights, tuple(data["intercepts"]),
+    try:
+        classes = tuple(data["classes"])
+        grams = list(data["vocabulary"])
+        idf = _unpack(data["idf"], len(grams))
+        scaled = _unpack(data["scaled"], len(grams) * len(classes))
+        intercepts = tuple(float(v) for v in data["intercepts"])
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise ModelError(f"{path}: the intent model is damaged ({exc}); train it again") from None
+    return LinearModel(classes, {g: i for i, g in enumerate(grams)}, idf, scaled, intercepts,
                        frozenset(data.get("trained_on", ())), name)
 
 
@@ -145,12 +166,8 @@ def train(features: Sequence[list[str]], labels: Sequence[str], *, raw_texts: Se
         intercepts: tuple[float, ...] = (-float(classifier.intercept_[0]), float(classifier.intercept_[0]))
     else:
         intercepts = tuple(float(v) for v in classifier.intercept_)
-    vocabulary = vectorizer.vocabulary_
-    idf = {g: round(float(vectorizer.idf_[i]), 4) for g, i in vocabulary.items()}
-    weights: dict[str, tuple[float, ...]] = {}
-    for gram, index in vocabulary.items():
-        row = tuple(round(float(coef[c][index]), 3) for c in range(len(classes)))
-        if max(abs(v) for v in row) >= 0.05:
-            weights[gram] = row
+    grams = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    idf = array("f", (float(vectorizer.idf_[i]) for i in range(len(grams))))
+    scaled = array("f", (float(coef[c][i]) * idf[i] for i in range(len(grams)) for c in range(len(classes))))
     remembered = frozenset(fingerprint(t) for t in raw_texts)
-    return LinearModel(classes, idf, weights, intercepts, remembered, name)
+    return LinearModel(classes, {g: i for i, g in enumerate(grams)}, idf, scaled, intercepts, remembered, name)
