@@ -299,7 +299,7 @@ def analyse(text: str, subject: str = "") -> tuple[str, str, dict[str, list[Cue]
 def classify(text: str, subject: str = "", *, model: IntentModel | None = None) -> Classification:
     """Classify one buyer message (its subject helps). With a trained `model` the model
     decides the intent from n-grams and the rules' verdicts; the cues shown are the rules'
-    words for that intent, then the n-grams that weighed most. Language, urgency and
+    words for that intent, or (when the rules found none) the n-grams that weighed most. Language, urgency and
     needs-answer are always the rules'."""
     own, normal, evidence = analyse(text, subject)
     scores = {intent: round(sum(c.weight for c in cues), 2) for intent, cues in evidence.items()}
@@ -314,7 +314,7 @@ def classify(text: str, subject: str = "", *, model: IntentModel | None = None) 
         scores = {k: round(v, 3) for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1]) if v >= 0.01}
         words = tuple(sorted((c for c in evidence.get(intent, ()) if c.weight > 0), key=lambda c: -c.weight))
         grams = tuple(Cue(intent, f"„{f}“", round(w, 2)) for f, w in features if not f.startswith(RULE_FEATURE))
-        cues = words + grams[:max(0, 4 - len(words))]
+        cues = words or grams[:4]  # words a person can read; the n-grams only when the rules had none
         model_name = model.name
         ranked = sorted(((s, i) for i, s in scores.items() if i != "other"), reverse=True)
     threshold = 3.0 if model_name == "rules" else 0.25

@@ -220,7 +220,8 @@ def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, mes
     save_draft(conn, ticket_id, "reply", text, now=now, template=template.key)
     result.drafted += 1
     if policy != "auto_send":
-        note(f"Entwurf: {template.name}")
+        gaps = f" mit {len(rendered.gaps)} Lücke(n)" if rendered.gaps else ""
+        note(f"Entwurf{gaps}: {template.name}")
         return None
     problems = reply_problems(conn, ticket_id, text, rules=context.rules, now=now)
     if not rendered.complete or channel not in context.settings.auto_send_channels or problems or not fresh:
