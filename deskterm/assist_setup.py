@@ -48,7 +48,8 @@ def assist_after_sync(store_path: Path, context: AssistContext, *, clock: Callab
             total.auto_sent += result.auto_sent
             total.errors.extend(result.errors)
             total.remaining = result.remaining
-            if not result.remaining or result.classified == 0 or time.monotonic() - started > budget_seconds:
+            handled = result.classified + len(result.errors)  # a failed ticket leaves the queue too
+            if not result.remaining or handled == 0 or time.monotonic() - started > budget_seconds:
                 break
     for error in total.errors:
         log.warning("assist: %s", error)

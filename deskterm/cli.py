@@ -24,6 +24,7 @@ from deskterm.store.db import Store, StoreError
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
     from deskterm.sources.engine import SyncEvent
+    from deskterm.store.assist import AssistContext
 
 log = logging.getLogger("deskterm")
 
@@ -139,18 +140,17 @@ def cmd_sync(args: argparse.Namespace, where: Locations, config: Config) -> int:
     return _sync(where, profile, config, watch=args.watch, interval=args.interval or config.sync.interval_seconds)
 
 
-_ASSIST_CONTEXTS: dict[Path, object] = {}
+_ASSIST_CONTEXTS: dict[Path, AssistContext] = {}  # built once per process: templates, rules, model
 
 
 def _assist(where: Locations, profile: str, config: Config) -> None:
     """After a sync: classify, route and draft what arrived (assisted triage). The context
     (templates, model) is built once per process."""
     from deskterm.assist_setup import assist_after_sync, assist_context
-    from deskterm.store.assist import AssistContext
 
     path = where.store_path(profile)
     context = _ASSIST_CONTEXTS.get(path)
-    if not isinstance(context, AssistContext):
+    if context is None:
         context = _ASSIST_CONTEXTS[path] = assist_context(config, path)
     result = assist_after_sync(path, context, budget_seconds=120)
     if result.classified:

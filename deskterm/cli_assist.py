@@ -11,11 +11,16 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskterm.cli_args import action_parser
 from deskterm.config import Config, current_agent
 from deskterm.domain.sanitize import clean_line, clean_text
 from deskterm.domain.triage import INTENTS
+
+if TYPE_CHECKING:
+    from deskterm.domain.classify import Classification
+    from deskterm.domain.intent_model import LinearModel
 
 HELP = """examples:
   deskterm assist eval                      # the bundled labelled sets (cross-validated for the model)
@@ -92,13 +97,13 @@ def run(args: argparse.Namespace, config: Config, store_path: Path | None) -> in
     return _suggest(args, config, store_path)
 
 
-def _model(store_path: Path | None, rules_only: bool = False):  # type: ignore[no-untyped-def]
+def _model(store_path: Path | None, rules_only: bool = False) -> LinearModel | None:
     from deskterm.store.assist import active_model
 
     return None if rules_only else active_model(store_path)
 
 
-def _print_classification(found, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_classification(found: Classification, as_json: bool) -> None:
     from deskterm.domain.classify import URGENCY_LABELS
     from deskterm.domain.classify_lexicon import LANGUAGE_NAMES
 
@@ -150,11 +155,12 @@ def _eval(args: argparse.Namespace, store_path: Path | None) -> int:
     paths = args.sets or [BUNDLED_SET, *HOLDOUT_SETS]
     examples = [e for path in paths for e in load_examples(path)]
     method: str
+    model: LinearModel | None
     if args.train:
         training = [e for path in args.train for e in load_examples(path)]
-        model = train_on(training, name="trainiert")
-        overlap = sum(model.was_trained_on(e.text) for e in examples)
-        report = evaluate(examples, classifier=lambda text, subject: classify(text, subject, model=model))
+        trained = model = train_on(training, name="trainiert")
+        overlap = sum(trained.was_trained_on(e.text) for e in examples)
+        report = evaluate(examples, classifier=lambda text, subject: classify(text, subject, model=trained))
         method = f"model trained on {len(training)} messages from {', '.join(p.name for p in args.train)}" + (
             f" (WARNING: {overlap} evaluated messages were in the training data)" if overlap else "")
     else:

@@ -191,9 +191,7 @@ class ComposeScreen(Screen[int | None]):
     def on_mount(self) -> None:
         draft = load_draft(self.store.conn, self.ticket_id, self.kind)
         text = draft.body if draft else ""
-        key = self.store.conn.execute("SELECT a.key FROM tickets t JOIN accounts a ON a.id = t.account_id "
-                                      "WHERE t.id = ?", (self.ticket_id,)).fetchone()
-        signature = self.config.reply.signature_for(key[0] if key else "")
+        signature = self._signature()
         if not text and self.kind == "reply" and signature:
             text = "\n\n" + signature
         self._saved_text = text
@@ -210,6 +208,10 @@ class ComposeScreen(Screen[int | None]):
             if note and note[0] and note[0].startswith("Entwurf"):
                 self.notify(f"Entwurf vom Assistenten ({clean_line(note[0])}): bitte prüfen", markup=False,
                             timeout=6)
+
+    def _signature(self) -> str:
+        """The signature of the ticket's account ([reply] signature / signatures)."""
+        return self.config.reply.signature_for(self.detail.account_key if self.detail else "")
 
     def _header(self) -> None:
         row = self.detail.row if self.detail else None
@@ -372,9 +374,7 @@ class ComposeScreen(Screen[int | None]):
         if not text:
             return
         body = self.query_one("#compose-body", TextArea)
-        key = self.store.conn.execute("SELECT a.key FROM tickets t JOIN accounts a ON a.id = t.account_id "
-                                      "WHERE t.id = ?", (self.ticket_id,)).fetchone()
-        signature = self.config.reply.signature_for(key[0] if key else "")
+        signature = self._signature()
         if not body.text.strip() or body.text.strip() == signature.strip():
             body.load_text(text)
             body.move_cursor((0, 0))

@@ -25,7 +25,7 @@ from deskterm.domain.assist_policy import DRAFT_TEMPLATES, AssistSettings
 from deskterm.domain.classify import Classification, IntentModel, classify
 from deskterm.domain.intent_model import BUNDLED_MODEL, LinearModel, ModelError, load_model
 from deskterm.domain.reply_rules import ChannelRules
-from deskterm.domain.templates import ReplyTemplate, TemplateRejected, render
+from deskterm.domain.templates import Rendered, ReplyTemplate, TemplateRejected, render
 from deskterm.store.db import Store
 from deskterm.store.outbox import OutboxError
 from deskterm.store.replies import load_draft, queue_reply, reply_problems, save_draft
@@ -88,8 +88,8 @@ SELECT m.id, m.subject, m.body_text, m.sent_at FROM messages m
 WHERE m.ticket_id = ? AND m.direction = 'in' ORDER BY m.sent_at DESC, m.id DESC LIMIT 1
 """
 _TICKET = """
-SELECT t.channel, a.key, t.customer_id, t.intent_source, t.queue, t.assignee, t.priority, t.no_response_needed,
-       t.status, ta.route, ta.drafted_for
+SELECT t.channel, a.key, t.customer_id, t.intent_source, t.intent, t.queue, t.assignee, t.priority,
+       t.no_response_needed, t.status, t.awaiting_since, ta.route, ta.drafted_for
 FROM tickets t JOIN accounts a ON a.id = t.account_id LEFT JOIN ticket_assist ta ON ta.ticket_id = t.id
 WHERE t.id = ?
 """
@@ -141,8 +141,8 @@ def _assist_ticket(store: Store, context: AssistContext, ticket_id: int, now: in
         if message is None or ticket is None:
             return None
         message_id, subject, body, sent_at = message
-        (channel, account_key, customer_id, intent_source, queue, assignee, priority, no_response, status,
-         route, drafted_for) = ticket
+        (channel, account_key, customer_id, intent_source, labelled, queue, assignee, priority, no_response, status,
+         awaiting, route, drafted_for) = ticket
         found = classify(body, subject, model=context.model)
         cues = json.dumps([[c.text, c.weight] for c in found.cues[:6]], ensure_ascii=False)
         conn.execute(
@@ -154,10 +154,9 @@ def _assist_ticket(store: Store, context: AssistContext, ticket_id: int, now: in
             "confidence = excluded.confidence, classified_at = excluded.classified_at",
             (ticket_id, message_id, found.intent, found.secondary, found.language, found.urgency,
              int(found.needs_answer), cues, found.model, found.confidence, now))
+        intent = labelled if intent_source == "agent" else found.intent  # an agent's label wins
         if intent_source != "agent":
             conn.execute("UPDATE tickets SET intent = ?, intent_source = 'assist' WHERE id = ?", (found.intent, ticket_id))
-        intent = found.intent if intent_source != "agent" else conn.execute(
-            "SELECT intent FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
         result.classified += 1
         if route is None:
             _route(conn, context.settings, ticket_id, intent, found, channel, account_key, customer_id,
@@ -165,7 +164,6 @@ def _assist_ticket(store: Store, context: AssistContext, ticket_id: int, now: in
             result.routed += 1
         if intent in context.settings.no_response_for and not no_response and status != "resolved":
             no_response_needed(conn, [ticket_id], f"Assistent: {found.label}", agent=ASSIST_AGENT, now=now)
-        awaiting = conn.execute("SELECT awaiting_since FROM tickets WHERE id = ?", (ticket_id,)).fetchone()[0]
         if drafted_for == message_id or status == "resolved" or awaiting is None:
             return None
         return _draft(conn, context, ticket_id, message_id, intent, found.language, channel, account_key, now, result,
@@ -193,6 +191,19 @@ def _route(conn: sqlite3.Connection, settings: AssistSettings, ticket_id: int, i
     conn.execute("UPDATE ticket_assist SET route = ? WHERE ticket_id = ?", (", ".join(decision.rules), ticket_id))
 
 
+def render_template(conn: sqlite3.Connection, context: AssistContext, template: ReplyTemplate, ticket_id: int,
+                    channel: str, language: str) -> Rendered:
+    """A template in the buyer's language (else the configured one) filled from the ticket's
+    order, with the channel's return steps and the tracking link only where links are allowed."""
+    variant = language if language in template.variants else context.language
+    body = template.variants.get(variant) or next(iter(template.variants.values()))
+    rules = context.rules.get(channel)
+    values = template_values(conn, ticket_id, agent=context.agent, shop=context.shop,
+                             return_instructions=context.settings.returns_text(channel),
+                             links_allowed=not (rules and rules.forbid_urls))
+    return render(body, values)
+
+
 def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, message_id: int, intent: str,
            language: str, channel: str, account_key: str, now: int, result: AssistResult, *,
            fresh: bool) -> tuple[str, tuple[str, ...]] | None:
@@ -208,13 +219,7 @@ def _draft(conn: sqlite3.Connection, context: AssistContext, ticket_id: int, mes
     if load_draft(conn, ticket_id, "reply") is not None:
         note("kein Entwurf: es gibt schon einen Entwurf")
         return None
-    variant = language if language in template.variants else context.language
-    body = template.variants.get(variant) or next(iter(template.variants.values()))
-    rules = context.rules.get(channel)
-    values = template_values(conn, ticket_id, agent=context.agent, shop=context.shop,
-                             return_instructions=context.settings.returns_text(channel),
-                             links_allowed=not (rules and rules.forbid_urls))
-    rendered = render(body, values)
+    rendered = render_template(conn, context, template, ticket_id, channel, language)
     signature = context.signature_for(account_key)
     text = f"{rendered.text}\n\n{signature}" if signature else rendered.text
     save_draft(conn, ticket_id, "reply", text, now=now, template=template.key)

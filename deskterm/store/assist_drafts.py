@@ -17,13 +17,11 @@ from deskterm.domain.assist_policy import DRAFT_TEMPLATES, LlmSettings
 from deskterm.domain.format import SHIPMENT_STATUS, channel_label, day
 from deskterm.domain.pseudonymize import Pseudonyms, name_parts
 from deskterm.domain.quotes import own_text
-from deskterm.domain.templates import render
 from deskterm.domain.triage import INTENTS
 from deskterm.domain.llm_messages import ChatMessage
-from deskterm.store.assist import AssistContext, assist_view
+from deskterm.store.assist import AssistContext, assist_view, render_template
 from deskterm.store.inbox import ticket_detail
 from deskterm.store.order_context import order_detail
-from deskterm.store.reply_context import template_values
 
 HISTORY = 4  # the newest messages of the conversation that go into an LLM prompt
 
@@ -52,13 +50,8 @@ def template_draft(conn: sqlite3.Connection, ticket_id: int, context: AssistCont
         label = INTENTS.get(intent or "", "unbekannt")
         raise DraftError(f"no automatic draft for the intent „{label}“ (drafts exist for: "
                          f"{', '.join(INTENTS[i] for i in DRAFT_TEMPLATES)}); the templates (::) still help")
-    language = view.language if view and view.language in template.variants else context.language
-    body = template.variants.get(language) or next(iter(template.variants.values()))
-    rules = context.rules.get(detail.row.channel)
-    values = template_values(conn, ticket_id, agent=context.agent, shop=context.shop,
-                             return_instructions=context.settings.returns_text(detail.row.channel),
-                             links_allowed=not (rules and rules.forbid_urls))
-    rendered = render(body, values)
+    rendered = render_template(conn, context, template, ticket_id, detail.row.channel,
+                               view.language if view else context.language)
     notes = [f"Vorlage: {template.name}"]
     if rendered.gaps:
         notes.append("fehlt: " + ", ".join(rendered.gaps))
